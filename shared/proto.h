@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* The terminal ↔ collector wire protocol, version 1, in JSON (jansson): a batch of votes up,
+ * an acknowledgement per vote down. docs/protocol.md is its reference. Decoding is strict:
+ * every error message names the field ("votes[3].level: ..."). An error in the envelope
+ * rejects the whole batch; an error inside one vote rejects that vote only. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vote.h"
+
+#define PROTO_VERSION 1
+#define PROTO_BATCH_MAX 1000         /* votes in one batch */
+#define PROTO_BODY_MAX (1024 * 1024) /* bytes in one request or response body */
+#define PROTO_REASON_MAX 160         /* bytes in a rejection reason, NUL included */
+
+/* One vote of a decoded batch. When error[0] != 0 the vote was malformed: `vote` holds what
+ * could be read (its id may be empty) and error says why, naming the field. */
+struct proto_vote {
+        struct vote vote;
+        char error[PROTO_REASON_MAX];
+};
+
+/* A batch of votes from one terminal. */
+struct proto_batch {
+        char terminal[VOTE_REF_MAX + 1]; /* the sending terminal's id */
+        int64_t sent_at_ms;              /* the terminal's clock when it sent the batch */
+        size_t n_votes;
+        struct proto_vote *votes; /* owned; freed by proto_batch_finish() */
+};
+
+/* Frees what the batch owns and zeroes it; accepts a zeroed or half-built batch. */
+void proto_batch_finish(struct proto_batch *b);
+
+/* Encodes a batch as a JSON object. The vote errors are not encoded. *ret_json is malloc'd
+ * and owned by the caller. Returns 0 or -ENOMEM / -EINVAL (too many votes). */
+int proto_batch_encode(const struct proto_batch *b, char **ret_json);
+
+/* Decodes and validates a batch of at most PROTO_BODY_MAX bytes (json need not be
+ * NUL-terminated). On success fills *ret (the caller finishes it) and returns 0. On an envelope
+ * error returns -EINVAL (-EMSGSIZE when too large) and writes a message naming the field into
+ * err (errlen bytes, always NUL-terminated); *ret is untouched. */
+int proto_batch_decode(const char *json, size_t len, struct proto_batch *ret, char *err,
+                       size_t errlen);
+
+enum proto_status {
+        PROTO_STORED = 0,    /* stored now */
+        PROTO_DUPLICATE = 1, /* stored before: the terminal may forget it all the same */
+        PROTO_REJECTED = 2,  /* malformed or refused: reason says why; never retried */
+};
+const char *proto_status_to_string(enum proto_status s);
+
+/* The collector's answer for one vote of a batch, in the batch's order. */
+struct proto_result {
+        size_t index;           /* the vote's position in the batch */
+        vote_id id;             /* empty when the vote had no valid id */
+        enum proto_status status;
+        char reason[PROTO_REASON_MAX]; /* empty unless rejected */
+};
+
+struct proto_ack {
+        int64_t server_time_ms; /* the collector's clock, for the terminal's clock check */
+        size_t n_results;
+        struct proto_result *results; /* owned; freed by proto_ack_finish() */
+};
+
+void proto_ack_finish(struct proto_ack *a);
+int proto_ack_encode(const struct proto_ack *a, char **ret_json);
+int proto_ack_decode(const char *json, size_t len, struct proto_ack *ret, char *err,
+                     size_t errlen);
+
+/* An error body: {"protocol":1,"error":"<message>"}; malloc'd. */
+int proto_error_encode(const char *message, char **ret_json);
