@@ -60,11 +60,28 @@ struct store_ops {
                             struct store_unit_row **ret_rows, size_t *ret_n);
         /* Total number of stored votes. */
         int (*vote_count)(struct store *s, int64_t *ret);
-        /* Runs SQL-free administrative seeding: see store_demo_seed(). */
-        int (*demo_seed)(struct store *s, const char *admin_password, const char *terminal_id,
-                         const char *terminal_secret);
-        /* A token of the first employee of the demo's workplace, for printing. */
-        int (*demo_token)(struct store *s, char *buf, size_t n);
+        /* The organisation. Each add returns 0 and the new row's id, or -EEXIST for a
+         * duplicate code, -ENOENT for a missing parent. Strings are copied. */
+        int (*unit_add)(struct store *s, int64_t parent_id, const char *kind, const char *name,
+                        const char *name_en, int64_t *ret_id);
+        int (*direction_add)(struct store *s, const char *code, const char *name,
+                             const char *name_en, int64_t *ret_id);
+        int (*employee_add)(struct store *s, const char *personal_no, const char *full_name,
+                            const char *position, int64_t unit_id, bool is_head, int64_t *ret_id);
+        int (*workplace_add)(struct store *s, const char *code, const char *name, int64_t unit_id,
+                             int64_t direction_id, int64_t *ret_id);
+        /* A terminal at a workplace; only a hash of the secret is kept. */
+        int (*terminal_add)(struct store *s, const char *terminal_id, const char *workplace_code,
+                            const char *secret);
+        /* A QR token that opens an employee's vote page for a channel. */
+        int (*token_add)(struct store *s, const char *token, int64_t employee_id,
+                         const char *workplace_code, const char *channel);
+        /* A user; password_hash is an argon2id string from crypto_pwhash_str(). */
+        int (*user_add)(struct store *s, const char *login, const char *password_hash,
+                        const char *role, int64_t unit_id);
+        /* Small key/value settings kept with the data; -ENOENT when unset. */
+        int (*meta_get)(struct store *s, const char *key, char *buf, size_t n);
+        int (*meta_set)(struct store *s, const char *key, const char *value);
 };
 
 struct store {

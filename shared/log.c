@@ -56,8 +56,8 @@ void log_internal(enum log_level level, const char *file, int line, const char *
                 clock_gettime(CLOCK_REALTIME, &ts);
                 localtime_r(&ts.tv_sec, &tm);
                 strftime(when, sizeof(when), "%H:%M:%S", &tm);
-                fprintf(stderr, "%s.%03ld %-5s %s", when, ts.tv_nsec / 1000000L,
-                        level_names[level], msg);
+                fprintf(stderr, "%s.%03ld %-5s %s", when, ts.tv_nsec / 1000000L, level_names[level],
+                        msg);
                 if (log_max_level >= LOG_LEVEL_DEBUG)
                         fprintf(stderr, " (%s:%d)", file, line);
                 fputc('\n', stderr);

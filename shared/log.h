@@ -21,12 +21,12 @@ int log_level_from_string(const char *s, enum log_level *ret_level);
 const char *log_level_to_string(enum log_level level);
 
 void log_internal(enum log_level level, const char *file, int line, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
-#define log_at(level, ...)                                                                     \
-        do {                                                                                   \
-                if ((level) <= log_max_level)                                                  \
-                        log_internal((level), __FILE__, __LINE__, __VA_ARGS__);                \
+#define log_at(level, ...)                                                                         \
+        do {                                                                                       \
+                if ((level) <= log_max_level)                                                      \
+                        log_internal((level), __FILE__, __LINE__, __VA_ARGS__);                    \
         } while (0)
 
 #define log_error(...) log_at(LOG_LEVEL_ERROR, __VA_ARGS__)

@@ -13,18 +13,18 @@ static const struct {
         const char *uk, *en, *hex;
         struct vote_rgb rgb;
 } levels[VOTE_LEVEL_MAX + 1] = {
-        [VOTE_LEVEL_SATISFACTORY] = {"Задовільно", "Satisfactory", "#d32f2f", {0xd3, 0x2f, 0x2f}},
-        [VOTE_LEVEL_GOOD] = {"Добре", "Good", "#f9a825", {0xf9, 0xa8, 0x25}},
-        [VOTE_LEVEL_EXEMPLARY] = {"Зразково", "Exemplary", "#2e7d32", {0x2e, 0x7d, 0x32}},
+    [VOTE_LEVEL_SATISFACTORY] = {"Задовільно", "Satisfactory", "#d32f2f", {0xd3, 0x2f, 0x2f}},
+    [VOTE_LEVEL_GOOD] = {"Добре", "Good", "#f9a825", {0xf9, 0xa8, 0x25}},
+    [VOTE_LEVEL_EXEMPLARY] = {"Зразково", "Exemplary", "#2e7d32", {0x2e, 0x7d, 0x32}},
 };
 
 static const struct {
         const char *name, *uk, *en;
 } channels[] = {
-        {VOTE_CHANNEL_TERMINAL, "Термінал", "Terminal"},
-        {VOTE_CHANNEL_QR_SCREEN, "QR-код на екрані термінала", "QR code on the terminal"},
-        {VOTE_CHANNEL_QR_PRINTED, "Друкований QR-код", "Printed QR code"},
-        {VOTE_CHANNEL_QR_REPLY, "QR-код у письмовій відповіді", "QR code on a written reply"},
+    {VOTE_CHANNEL_TERMINAL, "Термінал", "Terminal"},
+    {VOTE_CHANNEL_QR_SCREEN, "QR-код на екрані термінала", "QR code on the terminal"},
+    {VOTE_CHANNEL_QR_PRINTED, "Друкований QR-код", "Printed QR code"},
+    {VOTE_CHANNEL_QR_REPLY, "QR-код у письмовій відповіді", "QR code on a written reply"},
 };
 
 bool vote_level_valid(int64_t level)

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* The demo instance: a sample city of three levels, four directions of service, a dozen
+ * employees each at a workplace, one terminal, and printed QR tokens. Seeding happens once
+ * per database (meta "demo.seeded"); secrets are made with libsodium and kept in the folder. */
+#include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "certgen.h"
+#include "demo.h"
+#include "log.h"
+
+struct demo_unit {
+        int parent; /* index into units[], -1 for the root */
+        const char *kind, *name, *name_en;
+};
+
+static const struct demo_unit units[] = {
+    {-1, "council", "Міська рада", "City council"},
+    {0, "department", "Департамент адміністративних послуг",
+     "Department of administrative services"},
+    {1, "section", "Відділ обслуговування громадян (ЦНАП)", "Citizen service section"},
+    {1, "section", "Відділ реєстрації місця проживання", "Residence registration section"},
+    {0, "department", "Департамент соціального захисту населення",
+     "Department of social protection"},
+    {4, "section", "Відділ призначення допомог", "Benefits section"},
+    {4, "section", "Відділ пільг і компенсацій", "Privileges and compensation section"},
+    {0, "directorate", "Управління житлово-комунального господарства",
+     "Housing and utilities directorate"},
+    {7, "section", "Відділ роботи зі зверненнями", "Appeals section"},
+};
+
+static const struct {
+        const char *code, *name, *name_en;
+} directions[] = {
+    {"admin", "Адміністративні послуги", "Administrative services"},
+    {"residence", "Реєстрація місця проживання", "Residence registration"},
+    {"social", "Соціальний захист", "Social protection"},
+    {"utilities", "Житлово-комунальні послуги", "Housing and utilities"},
+};
+
+static const struct {
+        const char *no, *name, *position;
+        int unit, direction; /* indexes */
+        int head;
+} employees[] = {
+    {"E001", "Коваленко Олена Петрівна", "Адміністратор ЦНАП", 2, 0, 0},
+    {"E002", "Шевчук Андрій Миколайович", "Директор департаменту", 1, 0, 1},
+    {"E003", "Бондаренко Ірина Василівна", "Начальник відділу", 2, 0, 1},
+    {"E004", "Мельник Тарас Іванович", "Адміністратор ЦНАП", 2, 0, 0},
+    {"E005", "Ткаченко Наталія Олегівна", "Начальник відділу", 3, 1, 1},
+    {"E006", "Кравченко Олег Сергійович", "Головний спеціаліст", 3, 1, 0},
+    {"E007", "Олійник Світлана Богданівна", "Директор департаменту", 4, 2, 1},
+    {"E008", "Лисенко Віктор Петрович", "Начальник відділу", 5, 2, 1},
+    {"E009", "Руденко Марія Андріївна", "Провідний спеціаліст", 5, 2, 0},
+    {"E010", "Савченко Юлія Ігорівна", "Головний спеціаліст", 6, 2, 0},
+    {"E011", "Марченко Богдан Олексійович", "Начальник управління", 7, 3, 1},
+    {"E012", "Петренко Галина Степанівна", "Провідний спеціаліст", 8, 3, 0},
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define DEMO_TERMINAL "T001"
+#define DEMO_WORKPLACE "W001"
+
+/* A random URL-safe string of n - 1 characters. */
+static void random_token(char *buf, size_t n)
+{
+        static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+        for (size_t i = 0; i + 1 < n; i++)
+                buf[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+        buf[n - 1] = 0;
+}
+
+/* Writes data to path atomically with the given mode. */
+static int write_file(const char *path, const char *data, mode_t mode)
+{
+        char tmp[PATH_MAX + 80];
+        size_t len = strlen(data);
+        int fd, r = 0;
+
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0)
+                r = errno ? -errno : -EIO;
+        close(fd);
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}
+
+static int seed(struct store *s, const char *dir, int port, struct demo_info *info)
+{
+        const struct store_ops *o = s->ops;
+        int64_t unit_ids[N(units)], dir_ids[N(directions)], emp_ids[N(employees)];
+        char secret[48], token[24], code[16], path[PATH_MAX + 64], hash[crypto_pwhash_STRBYTES];
+        char conf[8192];
+        int r;
+
+        for (size_t i = 0; i < N(units); i++) {
+                r = o->unit_add(s, units[i].parent < 0 ? 0 : unit_ids[units[i].parent],
+                                units[i].kind, units[i].name, units[i].name_en, &unit_ids[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < N(directions); i++) {
+                r = o->direction_add(s, directions[i].code, directions[i].name,
+                                     directions[i].name_en, &dir_ids[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < N(employees); i++) {
+                int64_t wp;
+
+                r = o->employee_add(s, employees[i].no, employees[i].name, employees[i].position,
+                                    unit_ids[employees[i].unit], employees[i].head, &emp_ids[i]);
+                if (r < 0)
+                        return r;
+                snprintf(code, sizeof(code), "W%03zu", i + 1);
+                snprintf(path, sizeof(path), "Вікно %zu", i + 1);
+                r = o->workplace_add(s, code, path, unit_ids[employees[i].unit],
+                                     dir_ids[employees[i].direction], &wp);
+                if (r < 0)
+                        return r;
+                random_token(token, sizeof(token));
+                r = o->token_add(s, token, emp_ids[i], code, VOTE_CHANNEL_QR_PRINTED);
+                if (r < 0)
+                        return r;
+                if (i == 0) {
+                        r = o->meta_set(s, "demo.printed_token", token);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        /* The terminal's on-screen code, for employee E001 at W001. */
+        random_token(token, sizeof(token));
+        r = o->token_add(s, token, emp_ids[0], DEMO_WORKPLACE, VOTE_CHANNEL_QR_SCREEN);
+        if (r < 0)
+                return r;
+
+        random_token(info->admin_password, 17);
+        if (crypto_pwhash_str(hash, info->admin_password, strlen(info->admin_password),
+                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+                return -ENOMEM;
+        r = o->user_add(s, "admin", hash, "admin", 0);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "%s/admin-password", dir);
+        snprintf(conf, sizeof(conf), "%s\n", info->admin_password);
+        r = write_file(path, conf, 0600);
+        if (r < 0)
+                return r;
+
+        random_token(secret, 44);
+        r = o->terminal_add(s, DEMO_TERMINAL, DEMO_WORKPLACE, secret);
+        if (r < 0)
+                return r;
+        snprintf(conf, sizeof(conf),
+                 "# A terminal enrolled to the demo collector. Made by `otsinka-collector demo`.\n"
+                 "collector-url = https://127.0.0.1:%d\n"
+                 "ca-file = %s/ca.pem\n"
+                 "terminal-id = %s\n"
+                 "terminal-secret = %s\n"
+                 "database = %s/kiosk.db\n"
+                 "workplace = %s\n"
+                 "workplace-name = Вікно 1\n"
+                 "# The shift that opens at start, until staff log in on the terminal.\n"
+                 "employee = %s\n"
+                 "employee-name = %s\n"
+                 "employee-position = %s\n"
+                 "employee-unit = %s\n"
+                 "vote-url = https://127.0.0.1:%d/r/%s\n",
+                 port, dir, DEMO_TERMINAL, secret, dir, DEMO_WORKPLACE, employees[0].no,
+                 employees[0].name, employees[0].position, units[employees[0].unit].name, port,
+                 token);
+        r = write_file(info->kiosk_conf, conf, 0600);
+        if (r < 0)
+                return r;
+        return o->meta_set(s, "demo.seeded", "1");
+}
+
+static int set_string(char **field, const char *value)
+{
+        char *p = strdup(value);
+
+        if (!p)
+                return -ENOMEM;
+        free(*field);
+        *field = p;
+        return 0;
+}
+
+int demo_prepare(const char *dir, int port, struct collector_config *cfg,
+                 struct demo_info *ret_info)
+{
+        static const char *const hosts[] = {"127.0.0.1", "localhost"};
+        struct demo_info info = {0};
+        struct certgen_paths paths;
+        struct store *s = NULL;
+        char path[PATH_MAX + 64], token[64], abs_dir[PATH_MAX], flag[8];
+        int r;
+
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                log_error("Cannot make %s: %m", dir);
+                return -errno;
+        }
+        if (!realpath(dir, abs_dir))
+                return -errno;
+        r = certgen_ensure(abs_dir, hosts, N(hosts), &paths);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "sqlite:%s/collector.db", abs_dir);
+        snprintf(info.kiosk_conf, sizeof(info.kiosk_conf), "%s/kiosk.conf", abs_dir);
+        r = store_open(path, &s);
+        if (r < 0)
+                return r;
+        if (s->ops->meta_get(s, "demo.seeded", flag, sizeof(flag)) == -ENOENT) {
+                log_info("Seeding a sample city into %s/collector.db", abs_dir);
+                snprintf(token, sizeof(token), "%d", port);
+                r = seed(s, abs_dir, port, &info);
+                if (r >= 0)
+                        r = s->ops->meta_set(s, "demo.port", token);
+                if (r < 0) {
+                        log_error("Cannot seed the demo database: %s", strerror(-r));
+                        goto out;
+                }
+        } else {
+                if (s->ops->meta_get(s, "demo.port", token, sizeof(token)) >= 0 &&
+                    atoi(token) != port) {
+                        log_error("%s was made for port %s, which kiosk.conf names: run with "
+                                  "--port %s, or give a new --dir",
+                                  abs_dir, token, token);
+                        r = -EADDRNOTAVAIL;
+                        goto out;
+                }
+                FILE *f;
+
+                snprintf(path, sizeof(path), "%s/admin-password", abs_dir);
+                f = fopen(path, "re");
+                if (f) {
+                        if (fgets(info.admin_password, sizeof(info.admin_password), f))
+                                info.admin_password[strcspn(info.admin_password, "\n")] = 0;
+                        fclose(f);
+                }
+        }
+        r = s->ops->meta_get(s, "demo.printed_token", token, sizeof(token));
+        if (r < 0)
+                goto out;
+        snprintf(info.vote_url, sizeof(info.vote_url), "https://127.0.0.1:%d/r/%.63s", port, token);
+
+        snprintf(path, sizeof(path), "sqlite:%s/collector.db", abs_dir);
+        if ((r = set_string(&cfg->database, path)) < 0 ||
+            (r = set_string(&cfg->tls_cert, paths.server_cert)) < 0 ||
+            (r = set_string(&cfg->tls_key, paths.server_key)) < 0 ||
+            (r = set_string(&cfg->listen, "127.0.0.1")) < 0)
+                goto out;
+        snprintf(path, sizeof(path), "https://127.0.0.1:%d", port);
+        if ((r = set_string(&cfg->public_url, path)) < 0)
+                goto out;
+        snprintf(info.ca_file, sizeof(info.ca_file), "%s", paths.ca_cert);
+        cfg->port = port;
+        cfg->plain_http = false;
+        *ret_info = info;
+        r = 0;
+out:
+        store_close(s);
+        return r;
+}
