@@ -24,6 +24,7 @@ struct layout {
         struct layout_rect header;   /* employee name, position, unit */
         struct layout_rect qr;       /* square: the employee's QR code */
         struct layout_rect qr_caption;
+        struct layout_rect prompt;    /* «Оцініть, будь ласка, ...», one line above the smileys */
         struct layout_rect smiley[3]; /* smiley[i] is level i + 1, each with its label below */
         struct layout_rect send;      /* «Відправити відгук» */
         struct layout_rect status;    /* a discreet line: offline, votes waiting */

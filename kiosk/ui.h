@@ -21,15 +21,18 @@ struct ui_options {
 int ui_create(const struct ui_options *opts, struct ui **ret_ui);
 void ui_destroy(struct ui *ui);
 
-/* Draws the app's current state and presents it. */
+/* Draws the app's current state and presents it; does nothing when neither the app's version,
+ * its language nor the window changed since the last call, so it is cheap after every wait. */
 int ui_draw(struct ui *ui, const struct app *app);
 
 /* Waits up to timeout_ms (-1 forever) for input and applies it to the app: taps and clicks
  * on smileys and the send button, the keys 1, 2, 3 and Enter. Returns 1 when the program
- * should quit (window closed, SIGTERM), else 0. */
+ * should quit (window closed, SIGTERM), else 0. It does not call app_tick(): the caller does,
+ * and passes the time to the deadline app_tick() returned as timeout_ms. */
 int ui_wait_and_handle(struct ui *ui, struct app *app, int timeout_ms);
 
-/* Saves the last presented frame as PNG (test mode). */
+/* Saves the last presented frame as PNG (test mode); -ENODATA before the first ui_draw(). */
 int ui_screenshot(struct ui *ui, const char *path);
-/* Pushes a wake-up so that ui_wait_and_handle() returns early (thread-safe). */
+/* Pushes a wake-up so that ui_wait_and_handle() returns early: callable from any thread while
+ * the ui exists (stop those threads before ui_destroy()); does nothing without a ui. */
 void ui_wake(void);
