@@ -45,6 +45,9 @@ void sync_get_status(struct sync *s, struct sync_status *ret);
 void sync_stop(struct sync *s);
 
 /* One round trip on the calling thread, for tests and the drain benchmark: sends up to
- * batch_max pending votes. Returns the number acknowledged (0 when none waited), or a
- * negative errno: -ECONNREFUSED / -ETIMEDOUT / -EPROTO (TLS, bad answer) / -EACCES (401/403). */
+ * batch_max pending votes. Returns the number acknowledged (0 when none waited, and then no
+ * request is made), or a negative errno with a sentence in err (always NUL-terminated; err
+ * may be NULL): -ECONNREFUSED / -ETIMEDOUT / -EPROTO (TLS, a bad or inconsistent answer, an
+ * answer over PROTO_BODY_MAX, other 4xx) / -EACCES (401/403) / -EAGAIN (5xx, 429) /
+ * -EMSGSIZE (413) / -ECONNRESET / -EHOSTUNREACH / -EINVAL (options) / the outbox's errors. */
 int sync_once(const struct sync_options *opts, char *err, size_t errlen);
