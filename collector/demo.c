@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "certgen.h"
 #include "demo.h"
 #include "log.h"
@@ -105,7 +106,8 @@ static int seed(struct store *s, const char *dir, int port, struct demo_info *in
         const struct store_ops *o = s->ops;
         int64_t unit_ids[N(units)], dir_ids[N(directions)], emp_ids[N(employees)];
         char secret[48], token[24], code[16], path[PATH_MAX + 64], hash[crypto_pwhash_STRBYTES];
-        char conf[8192];
+        char pw_line[80];
+        struct buf conf;
         int r;
 
         for (size_t i = 0; i < N(units); i++) {
@@ -158,8 +160,8 @@ static int seed(struct store *s, const char *dir, int port, struct demo_info *in
         if (r < 0)
                 return r;
         snprintf(path, sizeof(path), "%s/admin-password", dir);
-        snprintf(conf, sizeof(conf), "%s\n", info->admin_password);
-        r = write_file(path, conf, 0600);
+        snprintf(pw_line, sizeof(pw_line), "%s\n", info->admin_password);
+        r = write_file(path, pw_line, 0600);
         if (r < 0)
                 return r;
 
@@ -167,25 +169,29 @@ static int seed(struct store *s, const char *dir, int port, struct demo_info *in
         r = o->terminal_add(s, DEMO_TERMINAL, DEMO_WORKPLACE, secret);
         if (r < 0)
                 return r;
-        snprintf(conf, sizeof(conf),
-                 "# A terminal enrolled to the demo collector. Made by `otsinka-collector demo`.\n"
-                 "collector-url = https://127.0.0.1:%d\n"
-                 "ca-file = %s/ca.pem\n"
-                 "terminal-id = %s\n"
-                 "terminal-secret = %s\n"
-                 "database = %s/kiosk.db\n"
-                 "workplace = %s\n"
-                 "workplace-name = Вікно 1\n"
-                 "# The shift that opens at start, until staff log in on the terminal.\n"
-                 "employee = %s\n"
-                 "employee-name = %s\n"
-                 "employee-position = %s\n"
-                 "employee-unit = %s\n"
-                 "vote-url = https://127.0.0.1:%d/r/%s\n",
-                 port, dir, DEMO_TERMINAL, secret, dir, DEMO_WORKPLACE, employees[0].no,
-                 employees[0].name, employees[0].position, units[employees[0].unit].name, port,
-                 token);
-        r = write_file(info->kiosk_conf, conf, 0600);
+        buf_init(&conf, 64 * 1024);
+        r = buf_printf(
+            &conf,
+            "# A terminal enrolled to the demo collector. Made by `otsinka-collector demo`.\n"
+            "collector-url = https://127.0.0.1:%d\n"
+            "ca-file = %s/ca.pem\n"
+            "terminal-id = %s\n"
+            "terminal-secret = %s\n"
+            "database = %s/kiosk.db\n"
+            "workplace = %s\n"
+            "workplace-name = Вікно 1\n"
+            "# The shift that opens at start, until staff log in on the terminal.\n"
+            "employee = %s\n"
+            "employee-name = %s\n"
+            "employee-position = %s\n"
+            "employee-unit = %s\n"
+            "vote-url = https://127.0.0.1:%d/r/%s\n",
+            port, dir, DEMO_TERMINAL, secret, dir, DEMO_WORKPLACE, employees[0].no,
+            employees[0].name, employees[0].position, units[employees[0].unit].name, port, token);
+        if (r < 0)
+                return r;
+        r = write_file(info->kiosk_conf, conf.data, 0600);
+        buf_free(&conf);
         if (r < 0)
                 return r;
         return o->meta_set(s, "demo.seeded", "1");

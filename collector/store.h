@@ -18,9 +18,9 @@ struct store;
 struct store_employee {
         int64_t id;
         char personal_no[VOTE_REF_MAX + 1];
-        char full_name[128];
-        char position[128];
-        char unit[192];
+        char full_name[256];
+        char position[256];
+        char unit[512];
         char workplace[VOTE_REF_MAX + 1]; /* the workplace code the token is for; may be empty */
         char channel[VOTE_CHANNEL_MAX + 1];
         bool revoked;
@@ -31,7 +31,7 @@ struct store_unit_row {
         int64_t unit_id;
         int64_t parent_id; /* 0 for the root */
         int depth;         /* 0 for the root */
-        char name[192];
+        char name[512];
         int64_t count[4]; /* count[1..3] per level; count[0] is the total */
 };
 
@@ -76,6 +76,9 @@ struct store_ops {
         /* A QR token that opens an employee's vote page for a channel. */
         int (*token_add)(struct store *s, const char *token, int64_t employee_id,
                          const char *workplace_code, const char *channel);
+        /* Revokes a QR token: its vote page answers 410 and takes no vote from then on.
+         * Revoking twice is not an error; -ENOENT for an unknown token. */
+        int (*token_revoke)(struct store *s, const char *token);
         /* A user; password_hash is an argon2id string from crypto_pwhash_str(). */
         int (*user_add)(struct store *s, const char *login, const char *password_hash,
                         const char *role, int64_t unit_id);

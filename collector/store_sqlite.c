@@ -124,11 +124,22 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret)
         return rc == SQLITE_OK ? 0 : map_error(db, rc, sql);
 }
 
+/* Copies a text column into dst (n > 0 bytes). Text that does not fit is cut before the
+ * UTF-8 character the cut would split: half a letter makes the page show U+FFFD and jansson
+ * refuse the whole string, which dropped the unit from the JSON report. */
 static void copy_text(sqlite3_stmt *st, int col, char *dst, size_t n)
 {
         const unsigned char *t = sqlite3_column_text(st, col);
+        size_t len = t ? strlen((const char *)t) : 0;
 
-        snprintf(dst, n, "%s", t ? (const char *)t : "");
+        if (len >= n) {
+                len = n - 1;
+                while (len > 0 && (t[len] & 0xc0) == 0x80)
+                        len--;
+        }
+        if (len)
+                memcpy(dst, t, len);
+        dst[len] = 0;
 }
 
 static int sq_migrate(struct store *base, int *ret_version)
@@ -303,7 +314,8 @@ static int sq_store_batch(struct store *base, const char *terminal_id, const str
                         reject(res, pv->error);
                         continue;
                 }
-                if (strcmp(v->workplace, wp_code) != 0) {
+                /* an empty workplace is the terminal's own */
+                if (v->workplace[0] && strcmp(v->workplace, wp_code) != 0) {
                         reject(res, "workplace: not this terminal's workplace");
                         continue;
                 }
@@ -622,6 +634,12 @@ static int sq_token_add(struct store *base, const char *token, int64_t employee_
                    "titt", token, employee_id, workplace_code ? workplace_code : "", channel);
 }
 
+static int sq_token_revoke(struct store *base, const char *token)
+{
+        return run((struct sqlite_store *)base, NULL,
+                   "UPDATE qr_tokens SET revoked = 1 WHERE token = ?", "t", token);
+}
+
 static int sq_user_add(struct store *base, const char *login, const char *password_hash,
                        const char *role, int64_t unit_id)
 {
@@ -681,6 +699,7 @@ const struct store_ops store_sqlite_ops = {
     .workplace_add = sq_workplace_add,
     .terminal_add = sq_terminal_add,
     .token_add = sq_token_add,
+    .token_revoke = sq_token_revoke,
     .user_add = sq_user_add,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,

@@ -340,7 +340,8 @@ static int handle_api_votes(struct collector *c, const struct web_request *req,
                          req->client_addr, vote_ref_valid(terminal) ? terminal : "?");
                 return api_error(resp, 401, "authorization: unknown or revoked terminal");
         }
-        if (!type || strncmp(type, "application/json", 16) != 0)
+        if (!type || strncmp(type, "application/json", 16) != 0 ||
+            (type[16] != 0 && type[16] != ';' && type[16] != ' '))
                 return api_error(resp, 415, "content-type: expected application/json");
         if (req->body_len > PROTO_BODY_MAX)
                 return api_error(resp, 413, "body: too large");
@@ -400,6 +401,15 @@ static double happy_index(const int64_t count[4])
         return count[0] ? 50.0 * (double)(count[2] + 2 * count[3]) / (double)count[0] : 0.0;
 }
 
+static json_t *unit_row_json(const struct store_unit_row *row)
+{
+        return json_pack("{s:I, s:I, s:i, s:s, s:I, s:I, s:I, s:I, s:f}", "id",
+                         (json_int_t)row->unit_id, "parent", (json_int_t)row->parent_id, "depth",
+                         row->depth, "name", row->name, "satisfactory", (json_int_t)row->count[1],
+                         "good", (json_int_t)row->count[2], "exemplary", (json_int_t)row->count[3],
+                         "total", (json_int_t)row->count[0], "index", happy_index(row->count));
+}
+
 static int handle_reports(struct collector *c, const struct web_request *req, bool json_api,
                           struct web_response *resp)
 {
@@ -426,17 +436,9 @@ static int handle_reports(struct collector *c, const struct web_request *req, bo
                 char *s;
 
                 for (size_t i = 0; units && i < n; i++)
-                        json_array_append_new(
-                            units,
-                            json_pack("{s:I, s:I, s:i, s:s, s:I, s:I, s:I, s:I, s:f}", "id",
-                                      (json_int_t)rows[i].unit_id, "parent",
-                                      (json_int_t)rows[i].parent_id, "depth", rows[i].depth, "name",
-                                      rows[i].name, "satisfactory", (json_int_t)rows[i].count[1],
-                                      "good", (json_int_t)rows[i].count[2], "exemplary",
-                                      (json_int_t)rows[i].count[3], "total",
-                                      (json_int_t)rows[i].count[0], "index",
-                                      happy_index(rows[i].count)));
-                s = root ? json_dumps(root, JSON_COMPACT) : NULL;
+                        if (json_array_append_new(units, unit_row_json(&rows[i])) < 0)
+                                units = NULL; /* a row that cannot be encoded fails the request */
+                s = root && units ? json_dumps(root, JSON_COMPACT) : NULL;
                 json_decref(root);
                 free(rows);
                 if (!s)
