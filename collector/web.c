@@ -70,7 +70,9 @@ static int respond(struct web_response *resp, int status, const char *type, stru
         resp->status = status;
         resp->content_type = type;
         resp->body = buf_take(b, &resp->body_len);
-        return resp->body ? 0 : -ENOMEM;
+        if (!resp->body)
+                return b->error ? b->error : -ENOMEM;
+        return 0;
 }
 
 static int respond_text(struct web_response *resp, int status, const char *type, const char *s)
@@ -78,30 +80,28 @@ static int respond_text(struct web_response *resp, int status, const char *type,
         struct buf b;
 
         buf_init(&b, PAGE_MAX);
-        if (buf_adds(&b, s) < 0)
-                return -ENOMEM;
+        buf_adds(&b, s);
         return respond(resp, status, type, &b);
 }
 
-static int page_begin(struct buf *b, struct collector *c, enum vote_lang lang, const char *title,
-                      bool wide)
+/* Page builders append without checking: struct buf keeps the first failure, and respond()
+ * reports it. */
+static void page_begin(struct buf *b, struct collector *c, enum vote_lang lang, const char *title,
+                       bool wide)
 {
-        int r = buf_printf(b,
-                           "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
-                           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                           "<title>",
-                           lang == VOTE_LANG_EN ? "en" : "uk");
-        if (r >= 0)
-                r = buf_add_html(b, title);
-        if (r >= 0)
-                r = buf_printf(b, "</title><style>%s</style></head><body><main%s>", css,
-                               wide ? " class=\"wide\"" : "");
-        return r;
+        buf_printf(b,
+                   "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                   "<title>",
+                   lang == VOTE_LANG_EN ? "en" : "uk");
+        buf_add_html(b, title);
+        buf_printf(b, "</title><style>%s</style></head><body><main%s>", css,
+                   wide ? " class=\"wide\"" : "");
 }
 
-static int page_end(struct buf *b)
+static void page_end(struct buf *b)
 {
-        return buf_adds(b, "</main></body></html>");
+        buf_adds(b, "</main></body></html>");
 }
 
 /* The artwork without an XML declaration, for inlining. */
@@ -130,103 +130,69 @@ static int message_page(struct collector *c, enum vote_lang lang, int status, co
                         struct web_response *resp)
 {
         struct buf b;
-        int r;
 
         buf_init(&b, PAGE_MAX);
-        r = page_begin(&b, c, lang, text(c, lang, "web.title"), false);
-        if (r >= 0)
-                r = buf_adds(&b, "<p class=\"err\">");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, key));
-        if (r >= 0)
-                r = buf_adds(&b, "</p>");
-        if (r >= 0)
-                r = page_end(&b);
-        return r < 0 ? r : respond(resp, status, "text/html; charset=utf-8", &b);
+        page_begin(&b, c, lang, text(c, lang, "web.title"), false);
+        buf_adds(&b, "<p class=\"err\">");
+        buf_add_html(&b, text(c, lang, key));
+        buf_adds(&b, "</p>");
+        page_end(&b);
+        return respond(resp, status, "text/html; charset=utf-8", &b);
 }
 
 static int vote_page(struct collector *c, enum vote_lang lang, const char *token,
                      const struct store_employee *e, bool choose_first, struct web_response *resp)
 {
         struct buf b;
-        int r;
 
         buf_init(&b, PAGE_MAX);
-        r = page_begin(&b, c, lang, text(c, lang, "web.title"), false);
-        if (r >= 0)
-                r = buf_adds(&b, "<h1>");
-        if (r >= 0)
-                r = buf_add_html(&b, e->full_name);
-        if (r >= 0)
-                r = buf_adds(&b, "</h1><p class=\"pos\">");
-        if (r >= 0)
-                r = buf_add_html(&b, e->position);
-        if (r >= 0)
-                r = buf_adds(&b, "</p><p class=\"unit\">");
-        if (r >= 0)
-                r = buf_add_html(&b, e->unit);
-        if (r >= 0)
-                r = buf_adds(&b, "</p><form method=\"post\" action=\"/r/");
-        if (r >= 0)
-                r = buf_add_html(&b, token);
-        if (r >= 0)
-                r = buf_printf(&b, "%s\"><p class=\"prompt\">",
-                               lang == VOTE_LANG_EN ? "?lang=en" : "");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.rate_prompt"));
-        if (r >= 0 && choose_first) {
-                r = buf_adds(&b, "</p><p class=\"err\">");
-                if (r >= 0)
-                        r = buf_add_html(&b, text(c, lang, "web.choose_first"));
+        page_begin(&b, c, lang, text(c, lang, "web.title"), false);
+        buf_adds(&b, "<h1>");
+        buf_add_html(&b, e->full_name);
+        buf_adds(&b, "</h1><p class=\"pos\">");
+        buf_add_html(&b, e->position);
+        buf_adds(&b, "</p><p class=\"unit\">");
+        buf_add_html(&b, e->unit);
+        buf_adds(&b, "</p><form method=\"post\" action=\"/r/");
+        buf_add_html(&b, token);
+        buf_printf(&b, "%s\"><p class=\"prompt\">", lang == VOTE_LANG_EN ? "?lang=en" : "");
+        buf_add_html(&b, text(c, lang, "web.rate_prompt"));
+        if (choose_first) {
+                buf_adds(&b, "</p><p class=\"err\">");
+                buf_add_html(&b, text(c, lang, "web.choose_first"));
         }
-        if (r >= 0)
-                r = buf_adds(&b, "</p><div class=\"faces\">");
-        for (int l = 1; r >= 0 && l <= 3; l++) {
-                r = buf_printf(&b,
-                               "<input type=\"radio\" name=\"level\" value=\"%d\" id=\"l%d\">"
-                               "<label for=\"l%d\">%s",
-                               l, l, l, svg_inline(c, l));
-                if (r >= 0)
-                        r = buf_add_html(&b, vote_level_label(l, lang));
-                if (r >= 0)
-                        r = buf_adds(&b, "</label>");
+        buf_adds(&b, "</p><div class=\"faces\">");
+        for (int l = 1; l <= 3; l++) {
+                buf_printf(&b,
+                           "<input type=\"radio\" name=\"level\" value=\"%d\" id=\"l%d\">"
+                           "<label for=\"l%d\">%s",
+                           l, l, l, svg_inline(c, l));
+                buf_add_html(&b, vote_level_label(l, lang));
+                buf_adds(&b, "</label>");
         }
-        if (r >= 0)
-                r = buf_adds(&b, "</div><button type=\"submit\">");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.send"));
-        if (r >= 0)
-                r = buf_printf(&b, "</button></form><nav><a href=\"/r/%s?lang=%s\">", token,
-                               lang == VOTE_LANG_EN ? "uk" : "en");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.lang_other"));
-        if (r >= 0)
-                r = buf_adds(&b, "</a></nav>");
-        if (r >= 0)
-                r = page_end(&b);
-        return r < 0 ? r : respond(resp, choose_first ? 400 : 200, "text/html; charset=utf-8", &b);
+        buf_adds(&b, "</div><button type=\"submit\">");
+        buf_add_html(&b, text(c, lang, "web.send"));
+        buf_printf(&b, "</button></form><nav><a href=\"/r/%s?lang=%s\">", token,
+                   lang == VOTE_LANG_EN ? "uk" : "en");
+        buf_add_html(&b, text(c, lang, "web.lang_other"));
+        buf_adds(&b, "</a></nav>");
+        page_end(&b);
+        return respond(resp, choose_first ? 400 : 200, "text/html; charset=utf-8", &b);
 }
 
 static int thanks_page(struct collector *c, enum vote_lang lang, struct web_response *resp)
 {
         struct buf b;
-        int r;
 
         buf_init(&b, PAGE_MAX);
-        r = page_begin(&b, c, lang, text(c, lang, "web.thanks"), false);
-        if (r >= 0)
-                r = buf_printf(&b, "<div class=\"thanks\">%s<h1>", svg_inline(c, 3));
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.thanks"));
-        if (r >= 0)
-                r = buf_adds(&b, "</h1><p>");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.thanks_hint"));
-        if (r >= 0)
-                r = buf_adds(&b, "</p></div>");
-        if (r >= 0)
-                r = page_end(&b);
-        return r < 0 ? r : respond(resp, 200, "text/html; charset=utf-8", &b);
+        page_begin(&b, c, lang, text(c, lang, "web.thanks"), false);
+        buf_printf(&b, "<div class=\"thanks\">%s<h1>", svg_inline(c, 3));
+        buf_add_html(&b, text(c, lang, "web.thanks"));
+        buf_adds(&b, "</h1><p>");
+        buf_add_html(&b, text(c, lang, "web.thanks_hint"));
+        buf_adds(&b, "</p></div>");
+        page_end(&b);
+        return respond(resp, 200, "text/html; charset=utf-8", &b);
 }
 
 static int64_t now_ms(void)
@@ -267,7 +233,7 @@ static int handle_vote_page(struct collector *c, const struct web_request *req, 
         if (e.revoked)
                 return message_page(c, lang, 410, "web.token_revoked", resp);
         if (thanks)
-                return strcmp(req->method, "GET") == 0
+                return strcmp(req->method, "POST") != 0
                            ? thanks_page(c, lang, resp)
                            : message_page(c, lang, 405, "web.error", resp);
 
@@ -450,77 +416,52 @@ static int handle_reports(struct collector *c, const struct web_request *req, bo
                 return 0;
         }
 
-        r = page_begin(&b, c, lang, text(c, lang, "web.reports"), true);
-        if (r >= 0)
-                r = buf_adds(&b, "<h1>");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.reports"));
-        if (r >= 0)
-                r = buf_adds(&b, "</h1><form method=\"get\"><label>");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.period"));
-        if (r >= 0)
-                r = buf_adds(&b, " <input name=\"period\" value=\"");
-        if (r >= 0)
-                r = buf_add_html(&b, label);
-        if (r >= 0)
-                r = buf_printf(&b,
-                               "\"></label><input type=\"hidden\" name=\"lang\" value=\"%s\">"
-                               " <button type=\"submit\" style=\"display:inline;width:auto\">",
-                               lang == VOTE_LANG_EN ? "en" : "uk");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.show"));
-        if (r >= 0)
-                r = buf_adds(&b, "</button></form><table id=\"units\"><thead><tr><th>");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.unit"));
-        for (int l = 1; r >= 0 && l <= 3; l++) {
-                r = buf_adds(&b, "</th><th>");
-                if (r >= 0)
-                        r = buf_add_html(&b, vote_level_label(l, lang));
+        page_begin(&b, c, lang, text(c, lang, "web.reports"), true);
+        buf_adds(&b, "<h1>");
+        buf_add_html(&b, text(c, lang, "web.reports"));
+        buf_adds(&b, "</h1><form method=\"get\"><label>");
+        buf_add_html(&b, text(c, lang, "web.period"));
+        buf_adds(&b, " <input name=\"period\" value=\"");
+        buf_add_html(&b, label);
+        buf_printf(&b,
+                   "\"></label><input type=\"hidden\" name=\"lang\" value=\"%s\">"
+                   " <button type=\"submit\" style=\"display:inline;width:auto\">",
+                   lang == VOTE_LANG_EN ? "en" : "uk");
+        buf_add_html(&b, text(c, lang, "web.show"));
+        buf_adds(&b, "</button></form><table id=\"units\"><thead><tr><th>");
+        buf_add_html(&b, text(c, lang, "web.unit"));
+        for (int l = 1; l <= 3; l++) {
+                buf_adds(&b, "</th><th>");
+                buf_add_html(&b, vote_level_label(l, lang));
         }
-        if (r >= 0)
-                r = buf_adds(&b, "</th><th>");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.total"));
-        if (r >= 0)
-                r = buf_adds(&b, "</th><th>");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.index"));
-        if (r >= 0)
-                r = buf_adds(&b, "</th></tr></thead><tbody>");
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                r = buf_printf(&b, "<tr data-unit=\"%" PRId64 "\"><td class=\"d%d\">",
-                               rows[i].unit_id, rows[i].depth > 3 ? 3 : rows[i].depth);
-                if (r >= 0)
-                        r = buf_add_html(&b, rows[i].name);
-                if (r >= 0)
-                        r = buf_printf(&b,
-                                       "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
-                                       "</td><td class=\"total\">%" PRId64 "</td><td>",
-                                       rows[i].count[1], rows[i].count[2], rows[i].count[3],
-                                       rows[i].count[0]);
-                if (r >= 0)
-                        r = rows[i].count[0] ? buf_printf(&b, "%.1f", happy_index(rows[i].count))
-                                             : buf_adds(&b, "—");
-                if (r >= 0)
-                        r = buf_adds(&b, "</td></tr>");
+        buf_adds(&b, "</th><th>");
+        buf_add_html(&b, text(c, lang, "web.total"));
+        buf_adds(&b, "</th><th>");
+        buf_add_html(&b, text(c, lang, "web.index"));
+        buf_adds(&b, "</th></tr></thead><tbody>");
+        for (size_t i = 0; i < n; i++) {
+                buf_printf(&b, "<tr data-unit=\"%" PRId64 "\"><td class=\"d%d\">", rows[i].unit_id,
+                           rows[i].depth > 3 ? 3 : rows[i].depth);
+                buf_add_html(&b, rows[i].name);
+                buf_printf(&b,
+                           "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+                           "</td><td class=\"total\">%" PRId64 "</td><td>",
+                           rows[i].count[1], rows[i].count[2], rows[i].count[3], rows[i].count[0]);
+                if (rows[i].count[0])
+                        buf_printf(&b, "%.1f", happy_index(rows[i].count));
+                else
+                        buf_adds(&b, "—");
+                buf_adds(&b, "</td></tr>");
         }
         free(rows);
-        if (r >= 0)
-                r = buf_printf(&b, "</tbody></table><nav><a href=\"/reports?lang=%s&amp;period=",
-                               lang == VOTE_LANG_EN ? "uk" : "en");
-        if (r >= 0)
-                r = buf_add_html(&b, label);
-        if (r >= 0)
-                r = buf_adds(&b, "\">");
-        if (r >= 0)
-                r = buf_add_html(&b, text(c, lang, "web.lang_other"));
-        if (r >= 0)
-                r = buf_adds(&b, "</a></nav>");
-        if (r >= 0)
-                r = page_end(&b);
-        return r < 0 ? r : respond(resp, 200, "text/html; charset=utf-8", &b);
+        buf_printf(&b, "</tbody></table><nav><a href=\"/reports?lang=%s&amp;period=",
+                   lang == VOTE_LANG_EN ? "uk" : "en");
+        buf_add_html(&b, label);
+        buf_adds(&b, "\">");
+        buf_add_html(&b, text(c, lang, "web.lang_other"));
+        buf_adds(&b, "</a></nav>");
+        page_end(&b);
+        return respond(resp, 200, "text/html; charset=utf-8", &b);
 }
 
 int web_handle(struct collector *c, const struct web_request *req, struct web_response *resp)

@@ -13,6 +13,7 @@ void buf_init(struct buf *b, size_t cap)
         b->len = 0;
         b->size = 0;
         b->cap = cap;
+        b->error = 0;
 }
 
 void buf_free(struct buf *b)
@@ -23,15 +24,24 @@ void buf_free(struct buf *b)
         b->size = 0;
 }
 
+/* Frees the contents and records the first failure. */
+static int failed(struct buf *b, int error)
+{
+        buf_free(b);
+        if (!b->error)
+                b->error = error;
+        return b->error;
+}
+
 static int grow(struct buf *b, size_t extra)
 {
         size_t need, size;
         char *p;
 
-        if (extra > b->cap || b->len > b->cap - extra) {
-                buf_free(b);
-                return -E2BIG;
-        }
+        if (b->error)
+                return b->error;
+        if (extra > b->cap || b->len > b->cap - extra)
+                return failed(b, -E2BIG);
         need = b->len + extra + 1;
         if (need <= b->size)
                 return 0;
@@ -39,10 +49,8 @@ static int grow(struct buf *b, size_t extra)
         while (size < need)
                 size *= 2;
         p = realloc(b->data, size);
-        if (!p) {
-                buf_free(b);
-                return -ENOMEM;
-        }
+        if (!p)
+                return failed(b, -ENOMEM);
         b->data = p;
         b->size = size;
         return 0;
@@ -71,13 +79,13 @@ int buf_printf(struct buf *b, const char *fmt, ...)
         va_list ap;
         int n, r;
 
+        if (b->error)
+                return b->error;
         va_start(ap, fmt);
         n = vsnprintf(NULL, 0, fmt, ap);
         va_end(ap);
-        if (n < 0) {
-                buf_free(b);
-                return -EINVAL;
-        }
+        if (n < 0)
+                return failed(b, -EINVAL);
         r = grow(b, (size_t)n);
         if (r < 0)
                 return r;
@@ -129,7 +137,7 @@ char *buf_take(struct buf *b, size_t *ret_len)
 {
         char *p;
 
-        if (!b->data && buf_add(b, "", 0) < 0)
+        if (b->error || (!b->data && buf_add(b, "", 0) < 0))
                 return NULL;
         p = b->data;
         if (ret_len)

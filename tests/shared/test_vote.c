@@ -116,6 +116,12 @@ static void test_buf_escapes_html_and_keeps_its_cap(void **state)
         assert_int_equal(buf_adds(&b, "9"), -E2BIG);
         assert_null(b.data); /* freed on failure: nobody goes on with half a string */
         assert_int_equal(b.len, 0);
+        /* the failure is sticky: a later append that would fit changes nothing */
+        assert_int_equal(buf_adds(&b, "x"), -E2BIG);
+        assert_int_equal(buf_printf(&b, "%d", 1), -E2BIG);
+        assert_null(b.data);
+        assert_null(buf_take(&b, NULL));
+        assert_int_equal(b.error, -E2BIG);
 }
 
 int main(void)
