@@ -336,7 +336,10 @@ static int handle_api_votes(struct collector *c, const struct web_request *req,
         resp->content_type = "application/json";
         resp->body = json;
         resp->body_len = strlen(json);
-        log_info("Terminal %s: batch of %zu votes stored", terminal, batch.n_votes);
+        if (batch.n_votes)
+                log_info("Terminal %s: batch of %zu votes stored", terminal, batch.n_votes);
+        else
+                log_debug("Terminal %s: heartbeat", terminal);
 out:
         proto_ack_finish(&ack);
         proto_batch_finish(&batch);

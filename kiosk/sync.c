@@ -25,7 +25,8 @@
 #include "sync.h"
 
 #define API_PATH "/api/v1/votes"
-#define POLL_MS 30000       /* with nothing to do, look at the outbox this often */
+/* With nothing to do, look at the outbox and greet the collector this often. */
+#define POLL_MS 30000
 #define ERROR_QUOTE_MAX 160 /* bytes of the collector's error text quoted in messages */
 
 #ifndef OTSINKA_VERSION
@@ -389,10 +390,12 @@ static void drop_outbox(struct link *l)
         l->ob = NULL;
 }
 
-/* One round trip of up to `max` votes. Returns how many the collector acknowledged (0 when
- * none waited) or a negative errno with a sentence in err. A store error drops the outbox
- * handle, so that the next round opens the file afresh. */
-static int round_trip(struct link *l, size_t max, char *err, size_t errlen)
+/* One round trip of up to `max` votes. Returns how many the collector acknowledged or a
+ * negative errno with a sentence in err. When none waited it returns 0 at once, unless
+ * `heartbeat` is set: then it sends an empty batch, and 0 means the collector answered it 200
+ * with an empty ack. A store error drops the outbox handle, so that the next round opens the
+ * file afresh. */
+static int round_trip(struct link *l, size_t max, bool heartbeat, char *err, size_t errlen)
 {
         const struct sync_options *o = l->opts;
         struct proto_batch batch = {0};
@@ -416,7 +419,7 @@ static int round_trip(struct link *l, size_t max, char *err, size_t errlen)
                 drop_outbox(l);
                 return fail(err, errlen, r, "cannot read the outbox: %s", strerror(-r));
         }
-        if (n == 0)
+        if (n == 0 && !heartbeat)
                 return 0;
 
         memcpy(batch.terminal, o->terminal_id, strlen(o->terminal_id) + 1);
@@ -457,7 +460,7 @@ static int round_trip(struct link *l, size_t max, char *err, size_t errlen)
         r = check_ack(&ack, l->sent, n, err, errlen);
         if (r < 0)
                 goto finish;
-        r = outbox_apply_ack(l->ob, l->sent, n, &ack);
+        r = n > 0 ? outbox_apply_ack(l->ob, l->sent, n, &ack) : 0;
         if (r < 0) {
                 /* The votes stay pending; the collector answers "duplicate" next time. */
                 fail(err, errlen, r, "cannot mark votes sent in the outbox: %s", strerror(-r));
@@ -488,7 +491,7 @@ int sync_once(const struct sync_options *opts, char *err, size_t errlen)
         r = link_init(&l, opts, NULL, err, errlen);
         if (r < 0)
                 return r;
-        r = round_trip(&l, opts->batch_max, err, errlen);
+        r = round_trip(&l, opts->batch_max, false, err, errlen);
         link_finish(&l);
         return r;
 }
@@ -544,24 +547,31 @@ static void *run(void *userdata)
         struct sync *s = userdata;
         const struct sync_options *o = &s->opts;
         size_t batch = o->batch_max;
-        int64_t ceiling = 0; /* the current backoff bound; 0 while things work */
+        int64_t ceiling = 0;   /* the current backoff bound; 0 while things work */
+        int64_t heard_ms = -1; /* mono_ms() of the collector's last 200; -1 never */
         char err[sizeof(s->status.last_error)], logged[sizeof(err)] = "";
         struct link *l = &s->link;
         int r;
 
         while (!atomic_load(&s->stopping)) {
                 struct outbox_counts counts;
-                bool counted, more;
+                bool counted, more, heartbeat, heard;
                 int64_t delay;
 
                 pthread_mutex_lock(&s->lock);
                 s->kicked = false;
                 pthread_mutex_unlock(&s->lock);
 
+                /* Not heard from lately (or ever): an empty outbox still sends an empty batch,
+                 * so that `online` is true, or names the fault, without waiting for a vote. */
+                heartbeat = heard_ms < 0 || mono_ms() - heard_ms >= POLL_MS;
                 err[0] = 0;
-                r = round_trip(l, batch, err, sizeof(err));
+                r = round_trip(l, batch, heartbeat, err, sizeof(err));
                 if (r == -ECANCELED && atomic_load(&s->stopping))
                         break;
+                heard = r > 0 || (r == 0 && heartbeat);
+                if (heard)
+                        heard_ms = mono_ms();
                 counted = l->ob && outbox_counts(l->ob, &counts) >= 0;
 
                 pthread_mutex_lock(&s->lock);
@@ -569,11 +579,11 @@ static void *run(void *userdata)
                         s->status.pending = counts.pending;
                         s->status.rejected = counts.rejected;
                 }
-                if (r > 0) {
+                if (heard) {
                         s->status.online = true;
                         s->status.last_ok_unix = (int64_t)time(NULL);
                 }
-                if (r >= 0) /* 0: nothing waited, nothing was sent: online stays as it was */
+                if (r >= 0) /* not heard: nothing waited, nothing was sent; online stays */
                         s->status.last_error[0] = 0;
                 else {
                         s->status.online = false;
@@ -586,19 +596,24 @@ static void *run(void *userdata)
                 if (r < 0 && strcmp(err, logged) != 0) {
                         log_warn("sync: %s", err);
                         snprintf(logged, sizeof(logged), "%s", err);
-                } else if (r > 0 && logged[0]) {
-                        log_info("sync: uploading works again");
+                } else if (heard && logged[0]) {
+                        log_info("sync: the collector answers again");
                         logged[0] = 0;
                 }
                 if (r > 0)
                         log_debug("sync: %d votes acknowledged", r);
+                else if (heard)
+                        log_debug("sync: the collector answered an empty batch");
 
                 if (r >= 0) {
                         ceiling = 0;
                         more = r > 0 && (counted ? counts.pending > 0 : (size_t)r == batch);
                         if (more)
                                 continue; /* drain fast */
-                        delay = POLL_MS;
+                        /* Look at the outbox again, and greet the collector, when it is due. */
+                        delay = heard_ms < 0 ? POLL_MS : heard_ms + POLL_MS - mono_ms();
+                        if (delay < 0)
+                                delay = 0;
                 } else if (r == -EMSGSIZE && batch > 1) {
                         batch = (batch + 1) / 2; /* 413: smaller batches, at once */
                         log_info("sync: batches cut to %zu votes", batch);

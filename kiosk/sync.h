@@ -3,7 +3,8 @@
  * takes batches from the outbox, POSTs them over HTTPS (certificate checks always on, against
  * the configured CA) with the terminal's credential, and marks sent only what the collector
  * acknowledged. It retries forever with exponential backoff and jitter, and never exits for a
- * network error. */
+ * network error. With nothing to send it still sends an empty batch at start and whenever the
+ * collector has not answered for 30 seconds, so that `online` is true from start-up. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,24 +14,24 @@
 struct sync;
 
 struct sync_options {
-        const char *url;          /* the collector's base URL, "https://host:port" */
-        const char *ca_file;      /* PEM file of the CA that signed the collector's certificate */
-        const char *terminal_id;  /* this terminal's id */
-        const char *secret;       /* this terminal's secret */
-        const char *db_path;      /* the outbox file; the thread opens its own handle */
-        size_t batch_max;         /* votes per request, 1..PROTO_BATCH_MAX */
-        int64_t backoff_min_ms;   /* first retry delay */
-        int64_t backoff_max_ms;   /* the cap */
+        const char *url;         /* the collector's base URL, "https://host:port" */
+        const char *ca_file;     /* PEM file of the CA that signed the collector's certificate */
+        const char *terminal_id; /* this terminal's id */
+        const char *secret;      /* this terminal's secret */
+        const char *db_path;     /* the outbox file; the thread opens its own handle */
+        size_t batch_max;        /* votes per request, 1..PROTO_BATCH_MAX */
+        int64_t backoff_min_ms;  /* first retry delay */
+        int64_t backoff_max_ms;  /* the cap */
         long connect_timeout_s;
         long transfer_timeout_s;
 };
 
 struct sync_status {
-        int64_t pending;        /* votes waiting */
-        int64_t rejected;       /* votes the collector refused */
-        bool online;            /* the last attempt reached the collector and was answered 2xx */
-        int64_t last_ok_unix;   /* wall-clock seconds of the last successful upload; 0 never */
-        char last_error[256];   /* why the last attempt failed; empty after a success */
+        int64_t pending;      /* votes waiting */
+        int64_t rejected;     /* votes the collector refused */
+        bool online;          /* the last request (votes or an empty batch) was answered 200 */
+        int64_t last_ok_unix; /* wall-clock seconds of the last such answer; 0 never */
+        char last_error[256]; /* why the last attempt failed; empty after a success */
 };
 
 /* Starts the thread. notify(userdata) is called from it after every attempt (keep it cheap

@@ -71,6 +71,7 @@ struct server {
         /* what it saw */
         int requests;           /* requests that got past TLS */
         int votes;              /* votes in batches it acknowledged */
+        int empty;              /* batches without votes that it acknowledged */
         vote_id seen[MAX_SEEN]; /* ids of acknowledged votes, in order */
         size_t n_seen;
 };
@@ -290,6 +291,8 @@ static enum MHD_Result answer(struct server *sv, struct MHD_Connection *c, struc
                 proto_batch_finish(&batch);
                 return reply_error(c, 413, "batch too large");
         }
+        if (batch.n_votes == 0)
+                sv->empty++;
         ack.server_time_ms = (int64_t)time(NULL) * 1000;
         ack.n_results = batch.n_votes;
         ack.results = calloc(batch.n_votes + 1, sizeof(*ack.results));
@@ -421,7 +424,7 @@ static void server_stop(struct server *sv)
 
 /* A snapshot of the server's counters. */
 static struct server_seen {
-        int requests, votes;
+        int requests, votes, empty;
 } seen(struct server *sv)
 {
         struct server_seen s;
@@ -429,6 +432,7 @@ static struct server_seen {
         pthread_mutex_lock(&sv->lock);
         s.requests = sv->requests;
         s.votes = sv->votes;
+        s.empty = sv->empty;
         pthread_mutex_unlock(&sv->lock);
         return s;
 }
@@ -554,6 +558,37 @@ static bool wait_pending(struct sync *s, int64_t pending, int64_t timeout_ms)
                 usleep(10 * 1000);
         } while (mono_ms() < until);
         return false;
+}
+
+/* Polls the sync status until it is online (want_online) or names an error, or timeout_ms
+ * passes; the last status read goes to *ret. */
+static void wait_verdict(struct sync *s, bool want_online, int64_t timeout_ms,
+                         struct sync_status *ret)
+{
+        int64_t until = mono_ms() + timeout_ms;
+
+        do {
+                sync_get_status(s, ret);
+                if (want_online ? ret->online : ret->last_error[0] != 0)
+                        return;
+                usleep(10 * 1000);
+        } while (mono_ms() < until);
+}
+
+/* Points the fixture's URL at a port that was just free: nobody listens there. */
+static void use_closed_port(struct fixture *f)
+{
+        struct sockaddr_in sa = {.sin_family = AF_INET};
+        socklen_t len = sizeof(sa);
+        int fd;
+
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+        close(fd);
+        snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
 }
 
 /* ---- sync_once ---- */
@@ -691,20 +726,9 @@ static void test_wrong_name_is_refused_before_any_request(void **state)
 static void test_server_down(void **state)
 {
         struct fixture *f = *state;
-        struct sockaddr_in sa = {.sin_family = AF_INET};
-        socklen_t len = sizeof(sa);
         char err[256];
-        int fd;
 
-        /* A port that was just free: nobody listens there. */
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        fd = socket(AF_INET, SOCK_STREAM, 0);
-        assert_true(fd >= 0);
-        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-        close(fd);
-        snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
-
+        use_closed_port(f);
         add_votes(f->db, 2, NULL);
         assert_int_equal(sync_once(&f->opts, err, sizeof(err)), -ECONNREFUSED);
         assert_contains(err, "cannot connect");
@@ -857,6 +881,52 @@ static void test_thread_keeps_trying_while_down(void **state)
         assert_counts(f->db, 3, 0, 0);
 }
 
+/* An empty outbox: the thread still asks the collector at once (an empty batch), so that the
+ * terminal does not show "no connection" from start-up until its first vote goes. */
+static void test_thread_idle_reports_online(void **state)
+{
+        struct fixture *f = *state;
+        struct sync_status st;
+
+        add_votes(f->db, 0, NULL); /* the outbox exists, as the kiosk makes it first */
+        assert_int_equal(sync_start(&f->opts, on_notify, f, &f->s), 0);
+        wait_verdict(f->s, true, 3000, &st);
+        assert_true(st.online);
+        assert_true(st.last_ok_unix > 0);
+        assert_string_equal(st.last_error, "");
+        assert_int_equal(st.pending, 0);
+        assert_true(atomic_load(&f->notified) >= 1);
+
+        /* One empty batch, then quiet: the next is due only after the poll interval. */
+        usleep(300 * 1000);
+        assert_int_equal(seen(&f->sv).requests, 1);
+        assert_int_equal(seen(&f->sv).empty, 1);
+        assert_int_equal(seen(&f->sv).votes, 0);
+        sync_stop(f->s);
+        f->s = NULL;
+        assert_counts(f->db, 0, 0, 0);
+}
+
+/* The same against a closed port: offline, and the status line says why. */
+static void test_thread_idle_reports_offline(void **state)
+{
+        struct fixture *f = *state;
+        struct sync_status st;
+
+        add_votes(f->db, 0, NULL);
+        use_closed_port(f);
+        assert_int_equal(sync_start(&f->opts, on_notify, f, &f->s), 0);
+        wait_verdict(f->s, false, 3000, &st);
+        sync_stop(f->s);
+        f->s = NULL;
+        assert_false(st.online);
+        assert_int_equal(st.last_ok_unix, 0);
+        assert_contains(st.last_error, "cannot connect to the collector at");
+        assert_contains(st.last_error, f->url);
+        assert_true(atomic_load(&f->notified) >= 1);
+        assert_counts(f->db, 0, 0, 0);
+}
+
 static void test_thread_stop_abandons_transfer(void **state)
 {
         struct fixture *f = *state;
@@ -898,6 +968,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_thread_halves_batches_on_413, setup, teardown),
             cmocka_unit_test_setup_teardown(test_thread_keeps_trying_while_down, setup, teardown),
             cmocka_unit_test_setup_teardown(test_thread_stop_abandons_transfer, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_thread_idle_reports_online, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_thread_idle_reports_offline, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
