@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "period.h"
+#include "sqlerr.h"
 #include "store.h"
 
 struct sqlite_store {
@@ -63,43 +64,13 @@ static const char *const migrations[] = {
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* Translates an SQLite failure and logs SQLite's own message once. */
 static int map_error(sqlite3 *db, int rc, const char *what)
 {
-        int r;
+        int r = sqlerr_to_errno(rc, db ? sqlite3_system_errno(db) : 0);
 
-        switch (rc & 0xff) {
-        case SQLITE_OK:
-        case SQLITE_DONE:
-        case SQLITE_ROW:
+        if (r == 0)
                 return 0;
-        case SQLITE_FULL:
-                r = -ENOSPC;
-                break;
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-                r = -EIO;
-                break;
-        case SQLITE_READONLY:
-                r = -EROFS;
-                break;
-        case SQLITE_CANTOPEN:
-        case SQLITE_PERM:
-                r = -EACCES;
-                break;
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-                r = -EBUSY;
-                break;
-        case SQLITE_CONSTRAINT:
-                r = -EEXIST;
-                break;
-        case SQLITE_NOMEM:
-                r = -ENOMEM;
-                break;
-        default:
-                r = -EIO;
-                break;
-        }
         log_error("SQLite: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         return r;
 }
@@ -568,9 +539,9 @@ static int run(struct sqlite_store *s, int64_t *ret_id, const char *sql, const c
         if (rc == SQLITE_DONE && sqlite3_changes(s->db) == 0)
                 r = -ENOENT; /* an INSERT ... SELECT whose reference did not match */
         else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-                r = rc == SQLITE_CONSTRAINT_FOREIGNKEY ? -ENOENT
-                    : (rc & 0xff) == SQLITE_CONSTRAINT ? -EEXIST
-                                                       : map_error(s->db, rc, sql);
+                /* a clash or a missing reference is the caller's answer, not a fault */
+                r = (rc & 0xff) == SQLITE_CONSTRAINT ? sqlerr_to_errno(rc, 0)
+                                                     : map_error(s->db, rc, sql);
         else if (ret_id)
                 *ret_id = sqlite3_last_insert_rowid(s->db);
 out:

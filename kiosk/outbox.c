@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "outbox.h"
+#include "sqlerr.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -92,44 +93,11 @@ static int map_error(sqlite3 *db, int rc, const char *path, const char *what)
         const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         int r;
 
-        switch (rc & 0xff) {
-        case SQLITE_FULL:
-                r = -ENOSPC;
-                break;
-        case SQLITE_IOERR:
-                r = sys == ENOSPC ? -ENOSPC : -EIO;
-                break;
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-                r = -EIO;
-                break;
-        case SQLITE_READONLY:
-                r = -EROFS;
-                break;
-        case SQLITE_CANTOPEN:
+        r = sqlerr_to_errno(rc, sys);
+        if (r == 0)
+                r = -EIO; /* called for a failure that SQLite reported as success */
+        if ((rc & 0xff) == SQLITE_CANTOPEN)
                 r = cannot_open_reason(path);
-                break;
-        case SQLITE_PERM:
-        case SQLITE_AUTH:
-                r = -EACCES;
-                break;
-        case SQLITE_CONSTRAINT:
-                r = rc == SQLITE_CONSTRAINT_PRIMARYKEY ? -EEXIST : -EINVAL;
-                break;
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-                r = -EBUSY;
-                break;
-        case SQLITE_NOMEM:
-                r = -ENOMEM;
-                break;
-        case SQLITE_TOOBIG:
-                r = -E2BIG;
-                break;
-        default:
-                r = -EIO;
-                break;
-        }
         if (r == -EEXIST || r == -EBUSY)
                 log_warn("outbox %s: %s: %s", path, what, msg);
         else
