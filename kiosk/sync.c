@@ -15,7 +15,6 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <sodium.h>
 
 #include "buf.h"
@@ -321,16 +320,9 @@ static int transfer_error(struct link *l, CURLcode c, char *err, size_t errlen)
  * itself, cut and scrubbed to printable ASCII. */
 static void error_text(const struct buf *body, char *out, size_t n)
 {
-        const char *text = body->data ? body->data : "";
-        json_t *root = body->len ? json_loadb(body->data, body->len, 0, NULL) : NULL;
-        const char *msg = json_string_value(json_object_get(root, "error"));
+        size_t cap = n < ERROR_QUOTE_MAX + 1 ? n : ERROR_QUOTE_MAX + 1;
 
-        snprintf(out, n, "%.*s", ERROR_QUOTE_MAX, msg ? msg : text);
-        json_decref(root);
-        for (char *p = out; *p; p++)
-                if (*p < 0x20 || *p > 0x7e)
-                        *p = '?';
-        if (!*out)
+        if (proto_error_decode(body->data, body->len, out, cap) < 0 || !*out)
                 snprintf(out, n, "no explanation given");
 }
 

@@ -18,6 +18,8 @@
 /* Our documents nest three deep (body, votes, vote); a little more lets a wrong type inside a
  * vote get its own message. Deeper input is refused before jansson recurses into it. */
 #define DEPTH_MAX 8
+/* Room for an item's name in messages: "results[999]." */
+#define ITEM_NAME_MAX 32
 /* How much of an unknown key a message quotes. */
 #define KEY_QUOTE_MAX 32
 /* 2020-01-01T00:00:00Z: no vote, batch or answer of this system is older. */
@@ -203,6 +205,65 @@ static int check_ref(const char *s, const char *prefix, const char *key, char *e
         return 0;
 }
 
+/* Reads obj[key] as a required time into *ret, checked against [TIME_MIN_MS, max_ms]. */
+static int get_time(json_t *obj, const char *prefix, const char *key, int64_t max_ms,
+                    const char *max_desc, int64_t *ret, char *err, size_t errlen)
+{
+        int64_t t = 0;
+        int r = get_int(obj, prefix, key, true, &t, err, errlen);
+
+        if (r < 0)
+                return r;
+        r = check_time(t, max_ms, max_desc, prefix, key, err, errlen);
+        if (r < 0)
+                return r;
+        *ret = t;
+        return 0;
+}
+
+/* Reads root[key] as an array of at most PROTO_BATCH_MAX items; what names them in the
+ * message ("votes in one batch"). The array stays owned by root. */
+static int get_array(json_t *root, const char *key, const char *what, json_t **ret_array,
+                     size_t *ret_n, char *err, size_t errlen)
+{
+        json_t *a = json_object_get(root, key);
+        size_t n;
+
+        if (!a)
+                return fail(err, errlen, -EINVAL, "%s: missing", key);
+        if (!json_is_array(a))
+                return fail(err, errlen, -EINVAL, "%s: expected an array", key);
+        n = json_array_size(a);
+        if (n > PROTO_BATCH_MAX)
+                return fail(err, errlen, -EMSGSIZE, "%s: more than %d %s", key, PROTO_BATCH_MAX,
+                            what);
+        *ret_array = a;
+        *ret_n = n;
+        return 0;
+}
+
+/* Allocates n zeroed items of size bytes; *ret is NULL when n is 0. */
+static int alloc_items(size_t n, size_t size, void **ret, char *err, size_t errlen)
+{
+        void *p = NULL;
+
+        if (n > 0) {
+                p = calloc(n, size);
+                if (!p)
+                        return fail(err, errlen, -ENOMEM, "out of memory");
+        }
+        *ret = p;
+        return 0;
+}
+
+/* Names item i of an array in messages: where is "votes[3]", prefix "votes[3].". */
+static void item_names(const char *array, size_t i, char where[static ITEM_NAME_MAX],
+                       char prefix[static ITEM_NAME_MAX])
+{
+        snprintf(where, ITEM_NAME_MAX, "%s[%zu]", array, i);
+        snprintf(prefix, ITEM_NAME_MAX, "%s[%zu].", array, i);
+}
+
 /* Decodes vote number i of a batch into *pv, which starts zeroed. Any problem lands in
  * pv->error; the id is taken first, when valid, so that the answer can name the vote. */
 static void decode_vote(json_t *obj, size_t i, int64_t future_max_ms, struct proto_vote *pv)
@@ -210,13 +271,12 @@ static void decode_vote(json_t *obj, size_t i, int64_t future_max_ms, struct pro
         struct vote *v = &pv->vote;
         char *err = pv->error;
         size_t errlen = sizeof(pv->error);
-        char prefix[32], where[32];
+        char prefix[ITEM_NAME_MAX], where[ITEM_NAME_MAX];
         const char *s;
         int64_t n = 0;
         int r;
 
-        snprintf(where, sizeof(where), "votes[%zu]", i);
-        snprintf(prefix, sizeof(prefix), "votes[%zu].", i);
+        item_names("votes", i, where, prefix);
         if (!json_is_object(obj)) {
                 fail(err, errlen, -EINVAL, "%s: expected an object", where);
                 return;
@@ -278,25 +338,43 @@ static void decode_vote(json_t *obj, size_t i, int64_t future_max_ms, struct pro
                 memcpy(v->shift, s, VOTE_ID_LEN + 1);
         }
 
-        if (get_int(obj, prefix, "cast_at", true, &n, err, errlen) < 0 ||
-            check_time(n, future_max_ms, "more than 10 years in the future", prefix, "cast_at", err,
-                       errlen) < 0)
+        if (get_time(obj, prefix, "cast_at", future_max_ms, "more than 10 years in the future", &n,
+                     err, errlen) < 0)
                 return;
         v->cast_at_ms = n;
 }
 
-/* protocol comes first, so that a newer peer hears about the version, not about a key. */
-static int check_protocol(json_t *root, char *err, size_t errlen)
+/* Parses a body and checks its envelope: protocol first, so that a newer peer hears about the
+ * version, not about a key, then that every key of the root is in known[]. Clears err first.
+ * Returns 0 and a new reference in *ret_root. */
+static int load_envelope(const char *json, size_t len, const char *const *known, json_t **ret_root,
+                         char *err, size_t errlen)
 {
+        json_t *root = NULL;
         int64_t version = 0;
-        int r = get_int(root, "", "protocol", true, &version, err, errlen);
+        int r;
 
+        if (err && errlen > 0)
+                err[0] = 0;
+        r = load_object(json, len, &root, err, errlen);
         if (r < 0)
                 return r;
-        if (version != PROTO_VERSION)
-                return fail(err, errlen, -EINVAL, "protocol: unsupported version %lld",
-                            (long long)version);
+        r = get_int(root, "", "protocol", true, &version, err, errlen);
+        if (r < 0)
+                goto fail;
+        if (version != PROTO_VERSION) {
+                r = fail(err, errlen, -EINVAL, "protocol: unsupported version %lld",
+                         (long long)version);
+                goto fail;
+        }
+        r = check_keys(root, known, "body", err, errlen);
+        if (r < 0)
+                goto fail;
+        *ret_root = root;
         return 0;
+fail:
+        json_decref(root);
+        return r;
 }
 
 void proto_batch_finish(struct proto_batch *b)
@@ -311,21 +389,14 @@ int proto_batch_decode(const char *json, size_t len, struct proto_batch *ret, ch
                        size_t errlen)
 {
         struct proto_batch b = {0};
-        json_t *root = NULL, *votes;
+        json_t *root = NULL, *votes = NULL;
         const char *terminal;
+        void *items = NULL;
         int64_t future_max_ms = now_ms() + FUTURE_MAX_MS;
         int r;
 
         assert(ret);
-        if (err && errlen > 0)
-                err[0] = 0;
-        r = load_object(json, len, &root, err, errlen);
-        if (r < 0)
-                goto finish;
-        r = check_protocol(root, err, errlen);
-        if (r < 0)
-                goto finish;
-        r = check_keys(root, batch_keys, "body", err, errlen);
+        r = load_envelope(json, len, batch_keys, &root, err, errlen);
         if (r < 0)
                 goto finish;
 
@@ -337,36 +408,18 @@ int proto_batch_decode(const char *json, size_t len, struct proto_batch *ret, ch
                 goto finish;
         memcpy(b.terminal, terminal, strlen(terminal) + 1);
 
-        r = get_int(root, "", "sent_at", true, &b.sent_at_ms, err, errlen);
-        if (r < 0)
-                goto finish;
-        r = check_time(b.sent_at_ms, future_max_ms, "more than 10 years in the future", "",
-                       "sent_at", err, errlen);
+        r = get_time(root, "", "sent_at", future_max_ms, "more than 10 years in the future",
+                     &b.sent_at_ms, err, errlen);
         if (r < 0)
                 goto finish;
 
-        votes = json_object_get(root, "votes");
-        if (!votes) {
-                r = fail(err, errlen, -EINVAL, "votes: missing");
+        r = get_array(root, "votes", "votes in one batch", &votes, &b.n_votes, err, errlen);
+        if (r < 0)
                 goto finish;
-        }
-        if (!json_is_array(votes)) {
-                r = fail(err, errlen, -EINVAL, "votes: expected an array");
+        r = alloc_items(b.n_votes, sizeof(*b.votes), &items, err, errlen);
+        if (r < 0)
                 goto finish;
-        }
-        b.n_votes = json_array_size(votes);
-        if (b.n_votes > PROTO_BATCH_MAX) {
-                r = fail(err, errlen, -EMSGSIZE, "votes: more than %d votes in one batch",
-                         PROTO_BATCH_MAX);
-                goto finish;
-        }
-        if (b.n_votes > 0) {
-                b.votes = calloc(b.n_votes, sizeof(*b.votes));
-                if (!b.votes) {
-                        r = fail(err, errlen, -ENOMEM, "out of memory");
-                        goto finish;
-                }
-        }
+        b.votes = items;
         for (size_t i = 0; i < b.n_votes; i++)
                 decode_vote(json_array_get(votes, i), i, future_max_ms, &b.votes[i]);
 
@@ -424,6 +477,23 @@ static int dump(json_t *root, char **ret_json)
         return 0;
 }
 
+/* A new root object that already carries "protocol". */
+static int new_envelope(json_t **ret_root)
+{
+        json_t *root = json_object();
+        int r;
+
+        if (!root)
+                return -ENOMEM;
+        r = set_new(root, "protocol", json_integer(PROTO_VERSION));
+        if (r < 0) {
+                json_decref(root);
+                return r;
+        }
+        *ret_root = root;
+        return 0;
+}
+
 static int encode_vote(const struct vote *v, json_t **ret)
 {
         json_t *obj = json_object();
@@ -472,12 +542,9 @@ int proto_batch_encode(const struct proto_batch *b, char **ret_json)
         assert(b && ret_json);
         if (b->n_votes > PROTO_BATCH_MAX || (b->n_votes > 0 && !b->votes))
                 return -EINVAL;
-        root = json_object();
-        if (!root)
-                return -ENOMEM;
-        r = set_new(root, "protocol", json_integer(PROTO_VERSION));
+        r = new_envelope(&root);
         if (r < 0)
-                goto finish;
+                return r;
         r = set_string(root, "terminal", b->terminal, sizeof(b->terminal));
         if (r < 0)
                 goto finish;
@@ -530,13 +597,12 @@ static bool reason_valid(const char *s)
 /* Result number i of an ack: every problem fails the whole ack. */
 static int decode_result(json_t *obj, size_t i, struct proto_result *res, char *err, size_t errlen)
 {
-        char prefix[32], where[32];
+        char prefix[ITEM_NAME_MAX], where[ITEM_NAME_MAX];
         const char *s;
         int64_t n = 0;
         int r;
 
-        snprintf(where, sizeof(where), "results[%zu]", i);
-        snprintf(prefix, sizeof(prefix), "results[%zu].", i);
+        item_names("results", i, where, prefix);
         if (!json_is_object(obj))
                 return fail(err, errlen, -EINVAL, "%s: expected an object", where);
         r = check_keys(obj, result_keys, where, err, errlen);
@@ -594,52 +660,28 @@ static int decode_result(json_t *obj, size_t i, struct proto_result *res, char *
 int proto_ack_decode(const char *json, size_t len, struct proto_ack *ret, char *err, size_t errlen)
 {
         struct proto_ack a = {0};
-        json_t *root = NULL, *results;
+        json_t *root = NULL, *results = NULL;
+        void *items = NULL;
         int r;
 
         assert(ret);
-        if (err && errlen > 0)
-                err[0] = 0;
-        r = load_object(json, len, &root, err, errlen);
-        if (r < 0)
-                goto finish;
-        r = check_protocol(root, err, errlen);
-        if (r < 0)
-                goto finish;
-        r = check_keys(root, ack_keys, "body", err, errlen);
+        r = load_envelope(json, len, ack_keys, &root, err, errlen);
         if (r < 0)
                 goto finish;
 
-        r = get_int(root, "", "server_time", true, &a.server_time_ms, err, errlen);
-        if (r < 0)
-                goto finish;
-        r = check_time(a.server_time_ms, SERVER_TIME_MAX_MS, "after 2100-01-01", "", "server_time",
-                       err, errlen);
+        r = get_time(root, "", "server_time", SERVER_TIME_MAX_MS, "after 2100-01-01",
+                     &a.server_time_ms, err, errlen);
         if (r < 0)
                 goto finish;
 
-        results = json_object_get(root, "results");
-        if (!results) {
-                r = fail(err, errlen, -EINVAL, "results: missing");
+        r = get_array(root, "results", "results in one answer", &results, &a.n_results, err,
+                      errlen);
+        if (r < 0)
                 goto finish;
-        }
-        if (!json_is_array(results)) {
-                r = fail(err, errlen, -EINVAL, "results: expected an array");
+        r = alloc_items(a.n_results, sizeof(*a.results), &items, err, errlen);
+        if (r < 0)
                 goto finish;
-        }
-        a.n_results = json_array_size(results);
-        if (a.n_results > PROTO_BATCH_MAX) {
-                r = fail(err, errlen, -EMSGSIZE, "results: more than %d results in one answer",
-                         PROTO_BATCH_MAX);
-                goto finish;
-        }
-        if (a.n_results > 0) {
-                a.results = calloc(a.n_results, sizeof(*a.results));
-                if (!a.results) {
-                        r = fail(err, errlen, -ENOMEM, "out of memory");
-                        goto finish;
-                }
-        }
+        a.results = items;
         for (size_t i = 0; i < a.n_results; i++) {
                 r = decode_result(json_array_get(results, i), i, &a.results[i], err, errlen);
                 if (r < 0)
@@ -705,12 +747,9 @@ int proto_ack_encode(const struct proto_ack *a, char **ret_json)
         assert(a && ret_json);
         if (a->n_results > PROTO_BATCH_MAX || (a->n_results > 0 && !a->results))
                 return -EINVAL;
-        root = json_object();
-        if (!root)
-                return -ENOMEM;
-        r = set_new(root, "protocol", json_integer(PROTO_VERSION));
+        r = new_envelope(&root);
         if (r < 0)
-                goto finish;
+                return r;
         r = set_new(root, "server_time", json_integer(a->server_time_ms));
         if (r < 0)
                 goto finish;
@@ -741,12 +780,9 @@ int proto_error_encode(const char *message, char **ret_json)
         int r;
 
         assert(message && ret_json);
-        root = json_object();
-        if (!root)
-                return -ENOMEM;
-        r = set_new(root, "protocol", json_integer(PROTO_VERSION));
+        r = new_envelope(&root);
         if (r < 0)
-                goto finish;
+                return r;
         r = set_string(root, "error", message, strlen(message) + 1);
         if (r < 0)
                 goto finish;
@@ -754,4 +790,28 @@ int proto_error_encode(const char *message, char **ret_json)
 finish:
         json_decref(root);
         return r;
+}
+
+int proto_error_decode(const char *json, size_t len, char *buf, size_t n)
+{
+        json_t *root;
+        const char *msg;
+        size_t i, m;
+
+        assert(buf && n > 0);
+        buf[0] = 0;
+        if (!json || len == 0)
+                return -ENODATA;
+        root = len <= PROTO_BODY_MAX ? json_loadb(json, len, 0, NULL) : NULL;
+        msg = json_string_value(json_object_get(root, "error"));
+        if (!msg) {
+                msg = json;
+                m = len;
+        } else
+                m = strlen(msg);
+        for (i = 0; i < m && i + 1 < n; i++)
+                buf[i] = msg[i] >= 0x20 && msg[i] <= 0x7e ? msg[i] : '?';
+        buf[i] = 0;
+        json_decref(root);
+        return 0;
 }

@@ -53,8 +53,8 @@ const char *proto_status_to_string(enum proto_status s);
 
 /* The collector's answer for one vote of a batch, in the batch's order. */
 struct proto_result {
-        size_t index;           /* the vote's position in the batch */
-        vote_id id;             /* empty when the vote had no valid id */
+        size_t index; /* the vote's position in the batch */
+        vote_id id;   /* empty when the vote had no valid id */
         enum proto_status status;
         char reason[PROTO_REASON_MAX]; /* empty unless rejected */
 };
@@ -67,8 +67,11 @@ struct proto_ack {
 
 void proto_ack_finish(struct proto_ack *a);
 int proto_ack_encode(const struct proto_ack *a, char **ret_json);
-int proto_ack_decode(const char *json, size_t len, struct proto_ack *ret, char *err,
-                     size_t errlen);
+int proto_ack_decode(const char *json, size_t len, struct proto_ack *ret, char *err, size_t errlen);
 
 /* An error body: {"protocol":1,"error":"<message>"}; malloc'd. */
 int proto_error_encode(const char *message, char **ret_json);
+/* The message of an error body, for a person to read: printable ASCII only (anything else
+ * becomes '?'), cut to n - 1 bytes, always NUL-terminated. A body that is not an error
+ * object is quoted as it is, under the same rules; an empty one gives -ENODATA. */
+int proto_error_decode(const char *json, size_t len, char *buf, size_t n);

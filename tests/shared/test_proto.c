@@ -696,9 +696,30 @@ static void test_error_body_and_status_names(void **state)
         assert_null(proto_status_to_string((enum proto_status) - 1));
 }
 
+static void test_error_decode(void **state)
+{
+        char *json = NULL, buf[16];
+
+        assert_int_equal(proto_error_encode("votes: missing", &json), 0);
+        assert_int_equal(proto_error_decode(json, strlen(json), buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "votes: missing");
+        free(json);
+        /* a person reads it: non-ASCII and control bytes are masked, and it is cut to fit */
+        assert_int_equal(proto_error_encode("Термінал\nвідкликано", &json), 0);
+        assert_int_equal(proto_error_decode(json, strlen(json), buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "???????????????");
+        free(json);
+        /* a body that is not an error object (a proxy's page) is quoted as it is */
+        assert_int_equal(proto_error_decode("<h1>Bad\tGateway</h1>", 21, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "<h1>Bad?Gateway");
+        assert_int_equal(proto_error_decode("", 0, buf, sizeof(buf)), -ENODATA);
+        assert_string_equal(buf, "");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_error_decode),
             cmocka_unit_test(test_batch_round_trip),
             cmocka_unit_test(test_empty_optional_fields),
             cmocka_unit_test(test_envelope_errors),
