@@ -309,11 +309,10 @@ out:
         return r;
 }
 
-/* Reads a PEM certificate: -ENOENT (not logged) when the file does not exist. */
-static int cert_load(const char *path, gnutls_x509_crt_t *ret)
+/* Reads a PEM file into *ret (data malloc'd, NUL-terminated beyond size): -ENOENT (not
+ * logged) when the file does not exist; any other failure is logged. */
+static int pem_read(const char *path, gnutls_datum_t *ret)
 {
-        gnutls_x509_crt_t crt = NULL;
-        gnutls_datum_t d;
         char *data = NULL;
         size_t len = 0;
         int r;
@@ -325,18 +324,38 @@ static int cert_load(const char *path, gnutls_x509_crt_t *ret)
                 log_error("certgen: cannot read %s: %s", path, strerror(-r));
                 return r;
         }
+        ret->data = (unsigned char *)data;
+        ret->size = (unsigned)len;
+        return 0;
+}
+
+/* Logs that path does not hold what ("a PEM certificate") and turns the GnuTLS code into
+ * -ENOMEM or -EINVAL. */
+static int pem_refused(int gnutls_r, const char *path, const char *what)
+{
+        log_error("certgen: %s is not %s (%s); fix or remove it", path, what,
+                  gnutls_strerror(gnutls_r));
+        return gnutls_r == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -EINVAL;
+}
+
+/* Reads a PEM certificate: -ENOENT (not logged) when the file does not exist. */
+static int cert_load(const char *path, gnutls_x509_crt_t *ret)
+{
+        gnutls_x509_crt_t crt = NULL;
+        gnutls_datum_t d = {0};
+        int r;
+
+        r = pem_read(path, &d);
+        if (r < 0)
+                return r;
         r = gnutls_x509_crt_init(&crt);
         if (r < 0) {
                 r = tls_fail(r, -ENOMEM, "gnutls_x509_crt_init");
                 goto out;
         }
-        d.data = (unsigned char *)data;
-        d.size = (unsigned)len;
         r = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM);
         if (r < 0) {
-                log_error("certgen: %s is not a PEM certificate (%s); fix or remove it", path,
-                          gnutls_strerror(r));
-                r = r == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -EINVAL;
+                r = pem_refused(r, path, "a PEM certificate");
                 goto out;
         }
         *ret = crt;
@@ -345,7 +364,7 @@ static int cert_load(const char *path, gnutls_x509_crt_t *ret)
 out:
         if (crt)
                 gnutls_x509_crt_deinit(crt);
-        free(data);
+        free(d.data);
         return r;
 }
 
@@ -353,31 +372,20 @@ out:
 static int key_load(const char *path, gnutls_x509_privkey_t *ret)
 {
         gnutls_x509_privkey_t key = NULL;
-        gnutls_datum_t d;
-        char *data = NULL;
-        size_t len = 0;
+        gnutls_datum_t d = {0};
         int r;
 
-        r = certgen_read_file(path, CERTGEN_PEM_MAX, &data, &len);
-        if (r == -ENOENT)
+        r = pem_read(path, &d);
+        if (r < 0)
                 return r;
-        if (r < 0) {
-                log_error("certgen: cannot read %s: %s", path, strerror(-r));
-                return r;
-        }
         r = gnutls_x509_privkey_init(&key);
         if (r < 0) {
                 r = tls_fail(r, -ENOMEM, "gnutls_x509_privkey_init");
                 goto out;
         }
-        d.data = (unsigned char *)data;
-        d.size = (unsigned)len;
         r = gnutls_x509_privkey_import2(key, &d, GNUTLS_X509_FMT_PEM, NULL, 0);
         if (r < 0) {
-                log_error("certgen: %s is not an unencrypted PEM private key (%s); fix or "
-                          "remove it",
-                          path, gnutls_strerror(r));
-                r = r == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -EINVAL;
+                r = pem_refused(r, path, "an unencrypted PEM private key");
                 goto out;
         }
         *ret = key;
@@ -386,9 +394,9 @@ static int key_load(const char *path, gnutls_x509_privkey_t *ret)
 out:
         if (key)
                 gnutls_x509_privkey_deinit(key);
-        if (data)
-                explicit_bzero(data, len);
-        free(data);
+        if (d.data)
+                explicit_bzero(d.data, d.size);
+        free(d.data);
         return r;
 }
 

@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "certgen.h"
+#include "testutil.h"
 
 #define DAY_SECONDS (24 * 60 * 60)
 
@@ -33,8 +34,8 @@ static const char *const local_hosts[] = {"127.0.0.1", "localhost"};
 
 /* A fresh temporary directory per test, removed with whatever is in it. */
 struct fixture {
-        char dir[64];
-        char other[64]; /* a second directory, for a foreign CA */
+        char dir[PATH_MAX];
+        char other[PATH_MAX]; /* a second directory, for a foreign CA */
 };
 
 static int setup(void **state)
@@ -43,9 +44,9 @@ static int setup(void **state)
 
         if (!fx)
                 return -1;
-        snprintf(fx->dir, sizeof(fx->dir), "/tmp/otsinka-certgen-XXXXXX");
-        snprintf(fx->other, sizeof(fx->other), "/tmp/otsinka-certgen-XXXXXX");
-        if (!mkdtemp(fx->dir) || !mkdtemp(fx->other)) {
+        if (test_mkdtemp(fx->dir, sizeof(fx->dir), "otsinka-certgen") < 0 ||
+            test_mkdtemp(fx->other, sizeof(fx->other), "otsinka-certgen") < 0) {
+                test_remove_tree(fx->dir);
                 free(fx);
                 return -1;
         }
@@ -53,30 +54,12 @@ static int setup(void **state)
         return 0;
 }
 
-static void remove_tree(const char *dir)
-{
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        char path[PATH_MAX];
-
-        if (!d)
-                return;
-        while ((e = readdir(d))) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                unlink(path);
-        }
-        closedir(d);
-        rmdir(dir);
-}
-
 static int teardown(void **state)
 {
         struct fixture *fx = *state;
 
-        remove_tree(fx->dir);
-        remove_tree(fx->other);
+        test_remove_tree(fx->dir);
+        test_remove_tree(fx->other);
         free(fx);
         return 0;
 }
@@ -122,37 +105,45 @@ static void copy_file(const char *from_dir, const char *to_dir, const char *name
         free(data);
 }
 
+/* The file at path as a datum whose data the caller frees. */
+static gnutls_datum_t read_datum(const char *path)
+{
+        char *data = NULL;
+        size_t len = 0;
+
+        assert_int_equal(certgen_read_file(path, CERTGEN_PEM_MAX, &data, &len), 0);
+        return (gnutls_datum_t){.data = (unsigned char *)data, .size = (unsigned)len};
+}
+
 static gnutls_x509_crt_t load_crt(const char *path)
 {
         gnutls_x509_crt_t crt;
-        gnutls_datum_t d;
-        char *data;
-        size_t len;
+        gnutls_datum_t d = read_datum(path);
 
-        assert_int_equal(certgen_read_file(path, CERTGEN_PEM_MAX, &data, &len), 0);
         assert_int_equal(gnutls_x509_crt_init(&crt), 0);
-        d.data = (unsigned char *)data;
-        d.size = (unsigned)len;
         assert_int_equal(gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM), 0);
-        free(data);
+        free(d.data);
         return crt;
 }
 
 static gnutls_x509_privkey_t load_key(const char *path)
 {
         gnutls_x509_privkey_t key;
-        gnutls_datum_t d;
-        char *data;
-        size_t len;
+        gnutls_datum_t d = read_datum(path);
 
-        assert_int_equal(certgen_read_file(path, CERTGEN_PEM_MAX, &data, &len), 0);
-        assert_non_null(strstr(data, "-----BEGIN PRIVATE KEY-----"));
+        assert_non_null(strstr((const char *)d.data, "-----BEGIN PRIVATE KEY-----"));
         assert_int_equal(gnutls_x509_privkey_init(&key), 0);
-        d.data = (unsigned char *)data;
-        d.size = (unsigned)len;
         assert_int_equal(gnutls_x509_privkey_import(key, &d, GNUTLS_X509_FMT_PEM), 0);
-        free(data);
+        free(d.data);
         return key;
+}
+
+/* Writes n bytes as lower-case hex into out (2 * n + 1 bytes). */
+static void to_hex(const unsigned char *bytes, size_t n, char *out)
+{
+        out[0] = '\0';
+        for (size_t i = 0; i < n; i++)
+                snprintf(out + 2 * i, 3, "%02x", bytes[i]);
 }
 
 /* The certificate's SHA-256 fingerprint as hex. */
@@ -164,8 +155,7 @@ static void fingerprint(const char *path, char out[65])
 
         assert_int_equal(gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &size), 0);
         assert_int_equal(size, 32);
-        for (size_t i = 0; i < size; i++)
-                snprintf(out + 2 * i, 3, "%02x", fp[i]);
+        to_hex(fp, size, out);
         gnutls_x509_crt_deinit(crt);
 }
 
@@ -176,9 +166,7 @@ static void serial_hex(const char *path, char out[65])
         size_t size = sizeof(serial);
 
         assert_int_equal(gnutls_x509_crt_get_serial(crt, serial, &size), 0);
-        out[0] = '\0';
-        for (size_t i = 0; i < size; i++)
-                snprintf(out + 2 * i, 3, "%02x", serial[i]);
+        to_hex(serial, size, out);
         gnutls_x509_crt_deinit(crt);
 }
 
@@ -413,6 +401,47 @@ static void test_foreign_server_cert_is_replaced(void **state)
         assert_int_equal(certgen_ensure(fx->dir, local_hosts, 2, &p), CERTGEN_MADE_SERVER);
 }
 
+/* A new ECDSA P-256 key. */
+static gnutls_x509_privkey_t new_key(void)
+{
+        gnutls_x509_privkey_t key;
+
+        assert_int_equal(gnutls_x509_privkey_init(&key), 0);
+        assert_int_equal(
+            gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                         GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
+            0);
+        return key;
+}
+
+/* Starts a v3 certificate with a one-byte serial, valid from a day ago to days days ahead. */
+static gnutls_x509_crt_t new_crt(unsigned char serial, long days)
+{
+        gnutls_x509_crt_t crt;
+        time_t now = time(NULL);
+
+        assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+        assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
+        assert_int_equal(gnutls_x509_crt_set_serial(crt, &serial, 1), 0);
+        assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now - DAY_SECONDS), 0);
+        assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now + days * DAY_SECONDS), 0);
+        return crt;
+}
+
+/* Writes crt as dir/crt_name (0644) and key as dir/key_name (0600), both PEM. */
+static void spit_pair(const char *dir, const char *crt_name, gnutls_x509_crt_t crt,
+                      const char *key_name, gnutls_x509_privkey_t key)
+{
+        gnutls_datum_t d;
+
+        assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d), 0);
+        spit(dir, crt_name, d.data, d.size, 0644);
+        gnutls_free(d.data);
+        assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d), 0);
+        spit(dir, key_name, d.data, d.size, 0600);
+        gnutls_free(d.data);
+}
+
 /* Signs, with the CA in dir, a server certificate for 127.0.0.1 that ends in days days, and
  * writes it as server.pem with its new key as server.key. */
 static void plant_server_cert(const char *dir, long days)
@@ -420,37 +449,21 @@ static void plant_server_cert(const char *dir, long days)
         char path[PATH_MAX];
         gnutls_x509_crt_t ca, crt;
         gnutls_x509_privkey_t ca_key, key;
-        gnutls_datum_t d;
-        unsigned char ip[4] = {127, 0, 0, 1}, serial[1] = {0x42};
-        time_t now = time(NULL);
+        unsigned char ip[4] = {127, 0, 0, 1};
 
         path_in(dir, "ca.pem", path, sizeof(path));
         ca = load_crt(path);
         path_in(dir, "ca.key", path, sizeof(path));
         ca_key = load_key(path);
-        assert_int_equal(gnutls_x509_privkey_init(&key), 0);
-        assert_int_equal(
-            gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-                                         GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
-            0);
-        assert_int_equal(gnutls_x509_crt_init(&crt), 0);
-        assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
-        assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), 0);
-        assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now - DAY_SECONDS), 0);
-        assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now + days * DAY_SECONDS), 0);
+        key = new_key();
+        crt = new_crt(0x42, days);
         assert_int_equal(gnutls_x509_crt_set_key(crt, key), 0);
         assert_int_equal(gnutls_x509_crt_set_basic_constraints(crt, 0, -1), 0);
         assert_int_equal(gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 4,
                                                               GNUTLS_FSAN_APPEND),
                          0);
         assert_int_equal(gnutls_x509_crt_sign2(crt, ca, ca_key, GNUTLS_DIG_SHA256, 0), 0);
-
-        assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d), 0);
-        spit(dir, "server.pem", d.data, d.size, 0644);
-        gnutls_free(d.data);
-        assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d), 0);
-        spit(dir, "server.key", d.data, d.size, 0600);
-        gnutls_free(d.data);
+        spit_pair(dir, "server.pem", crt, "server.key", key);
 
         gnutls_x509_crt_deinit(crt);
         gnutls_x509_privkey_deinit(key);
@@ -485,23 +498,10 @@ static void test_expiring_server_cert_is_replaced(void **state)
 /* Replaces the CA in dir by a self-signed one with the same subject that ends in days days. */
 static void plant_ca(const char *dir, long days)
 {
-        gnutls_x509_crt_t crt;
-        gnutls_x509_privkey_t key;
-        gnutls_datum_t d;
-        unsigned char serial[1] = {0x43};
         static const char cn[] = "Otsinka development CA";
-        time_t now = time(NULL);
+        gnutls_x509_privkey_t key = new_key();
+        gnutls_x509_crt_t crt = new_crt(0x43, days);
 
-        assert_int_equal(gnutls_x509_privkey_init(&key), 0);
-        assert_int_equal(
-            gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-                                         GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
-            0);
-        assert_int_equal(gnutls_x509_crt_init(&crt), 0);
-        assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
-        assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)), 0);
-        assert_int_equal(gnutls_x509_crt_set_activation_time(crt, now - DAY_SECONDS), 0);
-        assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, now + days * DAY_SECONDS), 0);
         assert_int_equal(
             gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, cn, sizeof(cn) - 1),
             0);
@@ -509,13 +509,7 @@ static void plant_ca(const char *dir, long days)
         assert_int_equal(gnutls_x509_crt_set_basic_constraints(crt, 1, -1), 0);
         assert_int_equal(gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN), 0);
         assert_int_equal(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
-
-        assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d), 0);
-        spit(dir, "ca.pem", d.data, d.size, 0644);
-        gnutls_free(d.data);
-        assert_int_equal(gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d), 0);
-        spit(dir, "ca.key", d.data, d.size, 0600);
-        gnutls_free(d.data);
+        spit_pair(dir, "ca.pem", crt, "ca.key", key);
 
         gnutls_x509_crt_deinit(crt);
         gnutls_x509_privkey_deinit(key);
@@ -654,7 +648,7 @@ static void test_bad_hosts(void **state)
                 assert_int_equal(certgen_ensure(deep, local_hosts, 2, &p), -ENOENT);
                 assert_int_equal(certgen_ensure(sub, local_hosts, 2, &p),
                                  CERTGEN_MADE_CA | CERTGEN_MADE_SERVER);
-                remove_tree(sub);
+                test_remove_tree(sub);
         }
 }
 

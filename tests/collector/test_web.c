@@ -2,7 +2,6 @@
 /* Tests for the collector's pages and API through web_handle(), over a real SQLite file in a
  * temporary folder: a tiny organisation (root → child → grandchild, plus a sibling whose name
  * is HTML) seeded with the store ops, then what terminals, residents and the public see. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -27,6 +26,7 @@
 #include "period.h"
 #include "proto.h"
 #include "store.h"
+#include "testutil.h"
 #include "web.h"
 
 #define SECRET "Xq3-vR8s_p2Lm9TzK4wB"
@@ -47,9 +47,9 @@
 #define SIBLING_NAME_HTML "&lt;img src=x onerror=alert(1)&gt; Відділ пільг &amp; &quot;Ко&quot;"
 /* Real names longer than the store's buffers (struct store_unit_row.name, struct
  * store_employee.position), of a length that puts the cut inside a two-byte letter. */
-#define LONG_UNIT_NAME                                                                                                                                            \
-        "Відділ організаційного забезпечення діяльності центру надання адміністративних " \
-        "послуг, управління «Прозорий офіс», сектору взаємодії з громадськістю та засобами "   \
+#define LONG_UNIT_NAME                                                                                                                                                  \
+        "Відділ організаційного забезпечення діяльності центру надання адміністративних "       \
+        "послуг, управління «Прозорий офіс», сектору взаємодії з громадськістю та засобами "      \
         "масової інформації, відділу контролю за якістю обслуговування громадян міської ради " \
         "та її виконавчих органів, районних у місті рад і комунальних підприємств міста"
 #define LONG_POSITION                                                                                                                                            \
@@ -60,8 +60,8 @@
 static char assets[PATH_MAX];
 
 struct fixture {
-        char dir[64];
-        char db[128];
+        char dir[256];
+        char db[300];
         struct store *store;
         struct collector_config cfg;
         struct collector c;
@@ -173,6 +173,28 @@ static void contains(const char *hay, const char *needle, bool want, const char 
 #define assert_contains(hay, needle) contains((hay), (needle), true, __FILE__, __LINE__)
 #define assert_not_contains(hay, needle) contains((hay), (needle), false, __FILE__, __LINE__)
 
+/* GETs path, or POSTs form to it, when only the status matters. */
+static void request_status(struct fixture *fx, bool post, const char *path, const char *form,
+                           int want, const char *file, int line)
+{
+        struct web_response resp;
+
+        if (post)
+                post_form(fx, path, form, &resp);
+        else
+                get(fx, path, NULL, NULL, &resp);
+        if (resp.status != want)
+                print_error("%s %.80s\n", post ? "POST" : "GET", path);
+        _assert_int_equal(cast_to_largest_integral_type(resp.status),
+                          cast_to_largest_integral_type(want), file, line);
+        web_response_finish(&resp);
+}
+
+#define assert_get_status(fx, path, want)                                                          \
+        request_status((fx), false, (path), NULL, (want), __FILE__, __LINE__)
+#define assert_post_status(fx, path, form, want)                                                   \
+        request_status((fx), true, (path), (form), (want), __FILE__, __LINE__)
+
 static int64_t vote_count(struct fixture *fx)
 {
         int64_t n = -1;
@@ -256,8 +278,7 @@ static int setup(void **state)
 
         if (!fx)
                 return -1;
-        snprintf(fx->dir, sizeof(fx->dir), "/tmp/otsinka-web-XXXXXX");
-        if (!mkdtemp(fx->dir)) {
+        if (test_mkdtemp(fx->dir, sizeof(fx->dir), "otsinka-web") < 0) {
                 free(fx);
                 return -1;
         }
@@ -272,31 +293,13 @@ static int setup(void **state)
         return 0;
 }
 
-static void remove_tree(const char *dir)
-{
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        char path[PATH_MAX];
-
-        if (!d)
-                return;
-        while ((e = readdir(d))) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                unlink(path);
-        }
-        closedir(d);
-        rmdir(dir);
-}
-
 static int teardown(void **state)
 {
         struct fixture *fx = *state;
 
         collector_finish(&fx->c);
         store_close(fx->store);
-        remove_tree(fx->dir);
+        test_remove_tree(fx->dir);
         free(fx);
         return 0;
 }
@@ -579,24 +582,36 @@ static json_t *report(struct fixture *fx, const char *label)
         return root;
 }
 
-/* report's key ("total", "exemplary", ...) for a unit; fails when the unit is not listed. */
-static int64_t unit_count(json_t *report, int64_t unit, const char *key)
+/* The report's entry for a unit, owned by the report; fails unless it is listed once. */
+static json_t *find_unit(json_t *report, int64_t unit)
 {
-        json_t *units = json_object_get(report, "units"), *u;
-        size_t i;
+        json_t *units = json_object_get(report, "units"), *u, *found = NULL;
+        size_t i, n = 0;
 
         json_array_foreach(units, i, u)
         {
                 if (json_integer_value(json_object_get(u, "id")) == unit) {
-                        json_t *v = json_object_get(u, key);
-
-                        assert_true(json_is_integer(v));
-                        return json_integer_value(v);
+                        found = found ? found : u;
+                        n++;
                 }
         }
-        print_error("unit %lld is not in the report\n", (long long)unit);
+        if (n == 1)
+                return found;
+        if (n == 0)
+                print_error("unit %lld is not in the report\n", (long long)unit);
+        else
+                print_error("unit %lld is in the report %zu times\n", (long long)unit, n);
         fail();
-        return -1;
+        return NULL;
+}
+
+/* report's key ("total", "exemplary", ...) for a unit; fails when the unit is not listed. */
+static int64_t unit_count(json_t *report, int64_t unit, const char *key)
+{
+        json_t *v = json_object_get(find_unit(report, unit), key);
+
+        assert_true(json_is_integer(v));
+        return json_integer_value(v);
 }
 
 static void test_report_sums_subtrees(void **state)
@@ -604,7 +619,6 @@ static void test_report_sums_subtrees(void **state)
         struct fixture *fx = *state;
         struct period month, last;
         char label[PERIOD_LABEL_MAX], last_label[PERIOD_LABEL_MAX];
-        struct web_response resp;
         int64_t t = now_ms();
         struct test_vote v[6];
         json_t *r;
@@ -621,12 +635,8 @@ static void test_report_sums_subtrees(void **state)
         v[5] = make_vote(2, "E4", "W1", month.start * 1000);
         assert_int_equal(send_as_t1(fx, v, 6, PROTO_STORED), 6);
         /* and one each from the vote pages of the child's and the sibling's employees */
-        post_form(fx, "/r/" TOK_E1, "level=3", &resp);
-        assert_int_equal(resp.status, 303);
-        web_response_finish(&resp);
-        post_form(fx, "/r/" TOK_E4, "level=1", &resp);
-        assert_int_equal(resp.status, 303);
-        web_response_finish(&resp);
+        assert_post_status(fx, "/r/" TOK_E1, "level=3", 303);
+        assert_post_status(fx, "/r/" TOK_E4, "level=1", 303);
         assert_int_equal(vote_count(fx), 8);
 
         r = report(fx, label);
@@ -818,9 +828,7 @@ static void test_vote_page_unknown_token(void **state)
         assert_int_equal(resp.status, 404);
         assert_contains(resp.body, "Цей QR-код не знайдено.");
         web_response_finish(&resp);
-        post_form(fx, "/r/tokNoSuchOne", "level=3", &resp);
-        assert_int_equal(resp.status, 404);
-        web_response_finish(&resp);
+        assert_post_status(fx, "/r/tokNoSuchOne", "level=3", 404);
         assert_int_equal(vote_count(fx), 0);
 }
 
@@ -843,9 +851,7 @@ static void test_vote_page_revoked_token(void **state)
         web_response_finish(&resp);
         assert_int_equal(vote_count(fx), 0);
         /* the same employee's other token still works */
-        get(fx, "/r/" TOK_E2, NULL, NULL, &resp);
-        assert_int_equal(resp.status, 200);
-        web_response_finish(&resp);
+        assert_get_status(fx, "/r/" TOK_E2, 200);
 }
 
 static void test_vote_page_refuses_malformed_tokens(void **state)
@@ -871,9 +877,7 @@ static void test_vote_page_refuses_malformed_tokens(void **state)
         struct web_response resp;
 
         /* the 64-character token is served, 65 characters are not */
-        get(fx, "/r/" TOK_LONG, NULL, NULL, &resp);
-        assert_int_equal(resp.status, 200);
-        web_response_finish(&resp);
+        assert_get_status(fx, "/r/" TOK_LONG, 200);
         snprintf(over_long, sizeof(over_long), "/r/%sx", TOK_LONG);
         memcpy(huge, "/r/", 3);
         memset(huge + 3, 'a', sizeof(huge) - 4);
@@ -886,9 +890,7 @@ static void test_vote_page_refuses_malformed_tokens(void **state)
                 assert_int_equal(resp.status, 404);
                 assert_not_contains(resp.body, E2_NAME);
                 web_response_finish(&resp);
-                post_form(fx, paths[i], "level=3", &resp);
-                assert_int_equal(resp.status, 404);
-                web_response_finish(&resp);
+                assert_post_status(fx, paths[i], "level=3", 404);
         }
         assert_int_equal(vote_count(fx), 0);
 }
@@ -936,22 +938,12 @@ static void test_reports_escape_unit_name(void **state)
                 json_t *r;
                 char label[PERIOD_LABEL_MAX];
                 struct period p;
-                json_t *units, *u;
-                size_t i;
-                bool found = false;
 
                 month_label(false, &p, label, sizeof(label));
                 r = report(fx, label);
-                units = json_object_get(r, "units");
-                json_array_foreach(units, i, u)
-                {
-                        if (json_integer_value(json_object_get(u, "id")) == fx->sibling) {
-                                assert_string_equal(json_string_value(json_object_get(u, "name")),
-                                                    SIBLING_NAME);
-                                found = true;
-                        }
-                }
-                assert_true(found);
+                assert_string_equal(
+                    json_string_value(json_object_get(find_unit(r, fx->sibling), "name")),
+                    SIBLING_NAME);
                 json_decref(r);
         }
 }
@@ -973,9 +965,8 @@ static void test_long_names_are_cut_at_a_letter(void **state)
         struct web_response resp;
         char label[PERIOD_LABEL_MAX];
         struct period p;
-        json_t *r, *units, *u;
-        size_t i;
-        bool found = false;
+        json_t *r;
+        const char *name;
 
         /* the test is only worth something if the cut really falls inside a letter */
         assert_true(strlen(LONG_UNIT_NAME) > sizeof(((struct store_unit_row *)0)->name));
@@ -994,19 +985,10 @@ static void test_long_names_are_cut_at_a_letter(void **state)
 
         month_label(false, &p, label, sizeof(label));
         r = report(fx, label);
-        units = json_object_get(r, "units");
-        json_array_foreach(units, i, u)
-        {
-                const char *name = json_string_value(json_object_get(u, "name"));
-
-                if (json_integer_value(json_object_get(u, "id")) != fx->long_unit)
-                        continue;
-                found = true;
-                assert_non_null(name);
-                assert_true(strlen(name) > 100);
-                assert_int_equal(strncmp(name, LONG_UNIT_NAME, strlen(name)), 0);
-        }
-        assert_true(found);
+        name = json_string_value(json_object_get(find_unit(r, fx->long_unit), "name"));
+        assert_non_null(name);
+        assert_true(strlen(name) > 100);
+        assert_int_equal(strncmp(name, LONG_UNIT_NAME, strlen(name)), 0);
         json_decref(r);
 }
 
@@ -1032,12 +1014,8 @@ static void test_sql_metacharacters_change_nothing(void **state)
         char *body;
 
         for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-                get(fx, paths[i], NULL, NULL, &resp);
-                assert_int_equal(resp.status, 404);
-                web_response_finish(&resp);
-                post_form(fx, paths[i], "level=3", &resp);
-                assert_int_equal(resp.status, 404);
-                web_response_finish(&resp);
+                assert_get_status(fx, paths[i], 404);
+                assert_post_status(fx, paths[i], "level=3", 404);
         }
         body = batch_json("T1", &ok, 1);
         for (size_t i = 0; i < sizeof(auths) / sizeof(auths[0]); i++) {
@@ -1057,9 +1035,7 @@ static void test_sql_metacharacters_change_nothing(void **state)
         assert_int_equal(vote_count(fx), 0);
 
         /* every table still answers: tokens, employees, units, terminals and votes */
-        post_form(fx, "/r/" TOK_E2, "level=3", &resp);
-        assert_int_equal(resp.status, 303);
-        web_response_finish(&resp);
+        assert_post_status(fx, "/r/" TOK_E2, "level=3", 303);
         assert_int_equal(send_as_t1(fx, &ok, 1, PROTO_STORED), 1);
         assert_int_equal(vote_count(fx), 2);
         get(fx, "/reports", NULL, NULL, &resp);

@@ -4,7 +4,6 @@
  * full disk (a tiny tmpfs, when this process may mount one). Each test has its own directory. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "outbox.h"
+#include "testutil.h"
 
 struct fixture {
         char dir[256];  /* a fresh directory, removed by the teardown */
@@ -29,20 +29,13 @@ struct fixture {
         bool mounted;   /* a tmpfs is mounted on dir */
 };
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(p);
-}
-
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        const char *tmp = getenv("TMPDIR");
 
         if (!f)
                 return -1;
-        snprintf(f->dir, sizeof(f->dir), "%s/otsinka-outbox-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(f->dir)) {
+        if (test_mkdtemp(f->dir, sizeof(f->dir), "otsinka-outbox") < 0) {
                 free(f);
                 return -1;
         }
@@ -58,7 +51,7 @@ static int teardown(void **state)
         if (f->mounted && umount2(f->dir, 0) < 0)
                 umount2(f->dir, MNT_DETACH);
         chmod(f->dir, 0700);
-        nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        test_remove_tree(f->dir);
         free(f);
         return 0;
 }

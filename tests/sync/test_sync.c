@@ -5,7 +5,6 @@
  * past TLS, so that a test can assert that a refused certificate carried no vote. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -29,6 +28,7 @@
 #include "outbox.h"
 #include "proto.h"
 #include "sync.h"
+#include "testutil.h"
 
 #define TERMINAL "term-7"
 #define SECRET "s3cret-Ab"
@@ -133,12 +133,10 @@ static int make_cert(const char *name, const char *cn, const char *san)
 static int group_setup(void **state)
 {
         char path[320];
-        const char *tmp = getenv("TMPDIR");
 
         if (sodium_init() < 0)
                 return -1;
-        snprintf(pki.dir, sizeof(pki.dir), "%s/otsinka-sync-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(pki.dir))
+        if (test_mkdtemp(pki.dir, sizeof(pki.dir), "otsinka-sync") < 0)
                 return -1;
         if (make_cert("good", "127.0.0.1", "IP:127.0.0.1") < 0 ||
             make_cert("other", "127.0.0.1", "IP:127.0.0.1") < 0 ||
@@ -160,18 +158,13 @@ static int group_setup(void **state)
         return 0;
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(p);
-}
-
 static int group_teardown(void **state)
 {
         free(pki.cert_good);
         free(pki.cert_wrong);
         free(pki.key_good);
         free(pki.key_wrong);
-        nftw(pki.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        test_remove_tree(pki.dir);
         return 0;
 }
 
@@ -442,11 +435,13 @@ static struct server_seen {
 static int setup_with(void **state, const char *key, const char *cert)
 {
         struct fixture *f = calloc(1, sizeof(*f));
+        char prefix[sizeof(pki.dir) + 8];
 
         if (!f)
                 return -1;
-        snprintf(f->dir, sizeof(f->dir), "%s/db-XXXXXX", pki.dir);
-        if (!mkdtemp(f->dir) || server_start(&f->sv, key, cert) < 0) {
+        snprintf(prefix, sizeof(prefix), "%s/db", pki.dir);
+        if (test_mkdtemp(f->dir, sizeof(f->dir), prefix) < 0 ||
+            server_start(&f->sv, key, cert) < 0) {
                 free(f);
                 return -1;
         }
@@ -485,7 +480,7 @@ static int teardown(void **state)
 
         sync_stop(f->s); /* a failed assertion may have left it running */
         server_stop(&f->sv);
-        nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        test_remove_tree(f->dir);
         free(f);
         return 0;
 }
