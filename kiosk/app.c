@@ -118,7 +118,8 @@ int app_send(struct app *app, int64_t now_ms)
         app->last_vote_ms = now_ms;
         app->thanks_until_ms = now_ms + app->thanks_ms;
         app->screen = APP_SCREEN_THANKS;
-        app->pending++;
+        app->pending++; /* shown at once; the uploader's count replaces it */
+        app->votes_stored++;
         changed(app);
         return 0;
 }

@@ -41,11 +41,12 @@ struct app {
         int64_t selected_until_ms; /* an unsent selection clears by itself then */
         int64_t thanks_until_ms;   /* the thank-you screen ends then */
         int64_t last_vote_ms;      /* when the last vote was stored (monotonic ms) */
+        uint64_t votes_stored;     /* votes stored since start: the uploader is kicked on change */
 
         /* settings */
-        bool one_tap;               /* a tap on a smiley sends at once */
-        int64_t thanks_ms;          /* how long the thank-you shows */
-        int64_t selection_ms;       /* how long an unsent selection stays */
+        bool one_tap;         /* a tap on a smiley sends at once */
+        int64_t thanks_ms;    /* how long the thank-you shows */
+        int64_t selection_ms; /* how long an unsent selection stays */
 
         /* status, shown discreetly */
         int64_t pending;   /* votes waiting to sync */

@@ -74,7 +74,7 @@ static int run(struct kiosk_config *cfg)
         struct ui *ui = NULL;
         struct app app;
         uint64_t drawn = 0;
-        int64_t pending_seen;
+        uint64_t stored_seen;
         int r;
 
         r = outbox_open(cfg->database, &ob);
@@ -136,7 +136,7 @@ static int run(struct kiosk_config *cfg)
 #ifdef HAVE_SYSTEMD
         sd_notify(0, "READY=1");
 #endif
-        pending_seen = app.pending;
+        stored_seen = app.votes_stored;
         for (;;) {
                 int64_t now = app_now_ms(), deadline;
                 int timeout;
@@ -160,7 +160,7 @@ static int run(struct kiosk_config *cfg)
                 if (app.pending != pending_seen) {
                         if (sy && app.pending > pending_seen)
                                 sync_kick(sy);
-                        pending_seen = app.pending;
+                        stored_seen = app.votes_stored;
                 }
 #ifdef HAVE_SYSTEMD
                 sd_notify(0, "WATCHDOG=1");
