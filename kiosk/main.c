@@ -157,9 +157,9 @@ static int run(struct kiosk_config *cfg)
                         timeout = 0;
                 if (ui_wait_and_handle(ui, &app, timeout))
                         break;
-                if (app.pending != pending_seen) {
-                        if (sy && app.pending > pending_seen)
-                                sync_kick(sy);
+                if (app.votes_stored != stored_seen) {
+                        if (sy)
+                                sync_kick(sy); /* a new vote: upload now, not at the next poll */
                         stored_seen = app.votes_stored;
                 }
 #ifdef HAVE_SYSTEMD
