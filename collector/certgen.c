@@ -4,22 +4,20 @@
  * error never leaves a user's file overwritten, and each write replaces a file atomically. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
 #include "certgen.h"
+#include "fileio.h"
 #include "log.h"
 
 #define DAY_SECONDS ((time_t)24 * 60 * 60)
@@ -147,165 +145,15 @@ static int join_path(const char *dir, const char *name, char *buf, size_t size)
         return 0;
 }
 
-int certgen_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len)
+/* fileio_write_atomic() with certgen's log line: on failure the old file is left as it was. */
+static int file_write(const char *dir, const char *name, const void *data, size_t len, mode_t mode)
 {
-        struct stat st;
-        char *data = NULL;
-        size_t len = 0, alloc = 0;
-        int fd, r;
+        int r = fileio_write_atomic(dir, name, data, len, mode);
 
-        if (max > SIZE_MAX / 2)
-                return -EINVAL;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0) {
-                r = -errno;
-                goto out;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                r = -EINVAL;
-                goto out;
-        }
-        if ((uintmax_t)st.st_size > max) {
-                r = -EFBIG;
-                goto out;
-        }
-        /* Room for the NUL and one byte more, so that the read that meets EOF needs no
-         * growth unless the file grew since fstat(). */
-        alloc = (size_t)st.st_size + 2;
-        data = malloc(alloc);
-        if (!data) {
-                r = -ENOMEM;
-                goto out;
-        }
-        for (;;) {
-                ssize_t n;
-
-                if (len + 1 == alloc) {
-                        size_t grown = alloc > (max + 2) / 2 ? max + 2 : alloc * 2;
-                        char *p;
-
-                        if (len > max) {
-                                r = -EFBIG;
-                                goto out;
-                        }
-                        p = malloc(grown);
-                        if (!p) {
-                                r = -ENOMEM;
-                                goto out;
-                        }
-                        memcpy(p, data, len);
-                        explicit_bzero(data, alloc);
-                        free(data);
-                        data = p;
-                        alloc = grown;
-                }
-                n = read(fd, data + len, alloc - 1 - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto out;
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        if (len > max) {
-                r = -EFBIG;
-                goto out;
-        }
-        data[len] = '\0';
-        *ret_data = data;
-        if (ret_len)
-                *ret_len = len;
-        data = NULL;
-        r = 0;
-out:
-        if (data) {
-                explicit_bzero(data, alloc);
-                free(data);
-        }
-        close(fd);
-        return r;
-}
-
-/* Writes data as dir/name with the given mode: a temp file beside it, fsync, rename, fsync
- * of dir. On failure the old file, if any, is left as it was. */
-static int write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
-                             mode_t mode)
-{
-        char path[PATH_MAX], tmp[PATH_MAX];
-        const char *p = data;
-        bool tmp_made = false;
-        int fd = -1, dir_fd = -1, r;
-
-        r = join_path(dir, name, path, sizeof(path));
-        if (r < 0)
-                return r;
-        r = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
-        if (r < 0 || (size_t)r >= sizeof(tmp)) {
+        if (r == -ENAMETOOLONG)
                 log_error("certgen: the path %s/%s is too long", dir, name);
-                return -ENAMETOOLONG;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                log_error("certgen: cannot create a file in %s: %s", dir, strerror(-r));
-                goto out;
-        }
-        tmp_made = true;
-        if (fchmod(fd, mode) < 0) {
-                r = -errno;
-                log_error("certgen: cannot set the mode of %s: %s", tmp, strerror(-r));
-                goto out;
-        }
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        log_error("certgen: cannot write %s: %s", tmp, strerror(-r));
-                        goto out;
-                }
-                p += n;
-                len -= (size_t)n;
-        }
-        if (fsync(fd) < 0) {
-                r = -errno;
-                log_error("certgen: cannot sync %s: %s", tmp, strerror(-r));
-                goto out;
-        }
-        r = close(fd);
-        fd = -1;
-        if (r < 0) {
-                r = -errno;
-                log_error("certgen: cannot write %s: %s", tmp, strerror(-r));
-                goto out;
-        }
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                log_error("certgen: cannot rename %s to %s: %s", tmp, path, strerror(-r));
-                goto out;
-        }
-        tmp_made = false;
-        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0 || fsync(dir_fd) < 0) {
-                r = -errno;
-                log_error("certgen: cannot sync the directory %s: %s", dir, strerror(-r));
-                goto out;
-        }
-        r = 0;
-out:
-        if (dir_fd >= 0)
-                close(dir_fd);
-        if (fd >= 0)
-                close(fd);
-        if (tmp_made)
-                unlink(tmp);
+        else if (r < 0)
+                log_error("certgen: cannot write %s/%s: %s", dir, name, strerror(-r));
         return r;
 }
 
@@ -317,7 +165,7 @@ static int pem_read(const char *path, gnutls_datum_t *ret)
         size_t len = 0;
         int r;
 
-        r = certgen_read_file(path, CERTGEN_PEM_MAX, &data, &len);
+        r = fileio_read(path, CERTGEN_PEM_MAX, &data, &len);
         if (r == -ENOENT)
                 return r;
         if (r < 0) {
@@ -640,7 +488,7 @@ static int crt_write(const char *dir, const char *name, gnutls_x509_crt_t crt)
         r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d);
         if (r < 0)
                 return tls_fail(r, -EIO, "exporting a certificate");
-        r = write_file_atomic(dir, name, d.data, d.size, 0644);
+        r = file_write(dir, name, d.data, d.size, 0644);
         gnutls_free(d.data);
         return r;
 }
@@ -654,7 +502,7 @@ static int key_write(const char *dir, const char *name, gnutls_x509_privkey_t ke
                                               &d);
         if (r < 0)
                 return tls_fail(r, -EIO, "exporting a private key");
-        r = write_file_atomic(dir, name, d.data, d.size, 0600);
+        r = file_write(dir, name, d.data, d.size, 0600);
         gnutls_memset(d.data, 0, d.size);
         gnutls_free(d.data);
         return r;

@@ -41,10 +41,3 @@ struct certgen_paths {
  * the errno of a failed file operation. The reason is logged once with log_error(). */
 int certgen_ensure(const char *dir, const char *const *hosts, size_t n_hosts,
                    struct certgen_paths *ret);
-
-/* Reads the regular file at path into a malloc'd buffer with a NUL after the last byte (as
- * MHD_OPTION_HTTPS_MEM_KEY/CERT want); *ret_len, when ret_len is not NULL, excludes the NUL.
- * A file longer than max bytes gives -EFBIG, a missing one -ENOENT, a directory or device
- * (or a max above SIZE_MAX / 2) -EINVAL. The caller frees *ret_data (wiping it first when it holds
- * a key). Logs nothing. */
-int certgen_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len);

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certgen.h"
 #include "collector.h"
+#include "fileio.h"
 #include "log.h"
 
 #define OPT(k, t, d, h, f)                                                                         \
@@ -52,7 +52,7 @@ int collector_init(struct collector *c, const struct collector_config *cfg, stru
                 goto fail;
         for (int l = 1; l <= 3; l++) {
                 snprintf(path, sizeof(path), "%s/smileys/level-%d.svg", cfg->assets, l);
-                r = certgen_read_file(path, 16384, &c->smiley_svg[l], NULL);
+                r = fileio_read(path, 16384, &c->smiley_svg[l], NULL);
                 if (r < 0) {
                         log_error("Cannot read %s: %s", path, strerror(-r));
                         goto fail;

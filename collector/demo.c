@@ -4,18 +4,17 @@
  * per database (meta "demo.seeded"); secrets are made with libsodium and kept in the folder. */
 #include <errno.h>
 #include <limits.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "buf.h"
 #include "certgen.h"
 #include "demo.h"
+#include "fileio.h"
 #include "log.h"
 
 struct demo_unit {
@@ -69,6 +68,9 @@ static const struct {
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define DEMO_TERMINAL "T001"
 #define DEMO_WORKPLACE "W001"
+/* Files the demo keeps in its folder beside the CA, both 0600: they hold secrets. */
+#define DEMO_PASSWORD_FILE "admin-password"
+#define DEMO_KIOSK_CONF "kiosk.conf"
 
 /* A random URL-safe string of n - 1 characters. */
 static void random_token(char *buf, size_t n)
@@ -80,24 +82,13 @@ static void random_token(char *buf, size_t n)
         buf[n - 1] = 0;
 }
 
-/* Writes data to path atomically with the given mode. */
-static int write_file(const char *path, const char *data, mode_t mode)
+/* Writes dir/name atomically with mode 0600 (fileio_write_atomic()), and logs a failure. */
+static int secret_file_write(const char *dir, const char *name, const char *data, size_t len)
 {
-        char tmp[PATH_MAX + 80];
-        size_t len = strlen(data);
-        int fd, r = 0;
+        int r = fileio_write_atomic(dir, name, data, len, 0600);
 
-        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0)
-                r = errno ? -errno : -EIO;
-        close(fd);
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
         if (r < 0)
-                unlink(tmp);
+                log_error("Cannot write %s/%s: %s", dir, name, strerror(-r));
         return r;
 }
 
@@ -159,9 +150,8 @@ static int seed(struct store *s, const char *dir, int port, struct demo_info *in
         r = o->user_add(s, "admin", hash, "admin", 0);
         if (r < 0)
                 return r;
-        snprintf(path, sizeof(path), "%s/admin-password", dir);
         snprintf(pw_line, sizeof(pw_line), "%s\n", info->admin_password);
-        r = write_file(path, pw_line, 0600);
+        r = secret_file_write(dir, DEMO_PASSWORD_FILE, pw_line, strlen(pw_line));
         if (r < 0)
                 return r;
 
@@ -190,7 +180,7 @@ static int seed(struct store *s, const char *dir, int port, struct demo_info *in
             employees[0].name, employees[0].position, units[employees[0].unit].name, port, token);
         if (r < 0)
                 return r;
-        r = write_file(info->kiosk_conf, conf.data, 0600);
+        r = secret_file_write(dir, DEMO_KIOSK_CONF, conf.data, conf.len);
         buf_free(&conf);
         if (r < 0)
                 return r;
@@ -228,7 +218,7 @@ int demo_prepare(const char *dir, int port, struct collector_config *cfg,
         if (r < 0)
                 return r;
         snprintf(path, sizeof(path), "sqlite:%s/collector.db", abs_dir);
-        snprintf(info.kiosk_conf, sizeof(info.kiosk_conf), "%s/kiosk.conf", abs_dir);
+        snprintf(info.kiosk_conf, sizeof(info.kiosk_conf), "%s/%s", abs_dir, DEMO_KIOSK_CONF);
         r = store_open(path, &s);
         if (r < 0)
                 return r;
@@ -253,7 +243,7 @@ int demo_prepare(const char *dir, int port, struct collector_config *cfg,
                 }
                 FILE *f;
 
-                snprintf(path, sizeof(path), "%s/admin-password", abs_dir);
+                snprintf(path, sizeof(path), "%s/%s", abs_dir, DEMO_PASSWORD_FILE);
                 f = fopen(path, "re");
                 if (f) {
                         if (fgets(info.admin_password, sizeof(info.admin_password), f))

@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "certgen.h"
+#include "fileio.h"
 #include "testutil.h"
 
 #define DAY_SECONDS (24 * 60 * 60)
@@ -77,7 +78,7 @@ static char *slurp(const char *dir, const char *name, size_t *ret_len)
         size_t len = 0;
 
         path_in(dir, name, path, sizeof(path));
-        assert_int_equal(certgen_read_file(path, CERTGEN_PEM_MAX, &data, &len), 0);
+        assert_int_equal(fileio_read(path, CERTGEN_PEM_MAX, &data, &len), 0);
         if (ret_len)
                 *ret_len = len;
         return data;
@@ -111,7 +112,7 @@ static gnutls_datum_t read_datum(const char *path)
         char *data = NULL;
         size_t len = 0;
 
-        assert_int_equal(certgen_read_file(path, CERTGEN_PEM_MAX, &data, &len), 0);
+        assert_int_equal(fileio_read(path, CERTGEN_PEM_MAX, &data, &len), 0);
         return (gnutls_datum_t){.data = (unsigned char *)data, .size = (unsigned)len};
 }
 
@@ -652,35 +653,6 @@ static void test_bad_hosts(void **state)
         }
 }
 
-static void test_read_file(void **state)
-{
-        struct fixture *fx = *state;
-        char path[PATH_MAX], big[100], *data = NULL;
-        size_t len = 0;
-
-        memset(big, 'x', sizeof(big));
-        spit(fx->dir, "f", big, sizeof(big), 0644);
-        path_in(fx->dir, "f", path, sizeof(path));
-        assert_int_equal(certgen_read_file(path, 99, &data, &len), -EFBIG);
-        assert_null(data);
-        assert_int_equal(certgen_read_file(path, 100, &data, &len), 0);
-        assert_int_equal(len, 100);
-        assert_int_equal(data[100], '\0');
-        assert_memory_equal(data, big, 100);
-        free(data);
-
-        spit(fx->dir, "empty", "", 0, 0644);
-        path_in(fx->dir, "empty", path, sizeof(path));
-        assert_int_equal(certgen_read_file(path, 10, &data, &len), 0);
-        assert_int_equal(len, 0);
-        assert_string_equal(data, "");
-        free(data);
-
-        path_in(fx->dir, "missing", path, sizeof(path));
-        assert_int_equal(certgen_read_file(path, 10, &data, &len), -ENOENT);
-        assert_int_equal(certgen_read_file(fx->dir, 10, &data, &len), -EINVAL);
-}
-
 /* The smallest HTTPS server: 200 "ok" for everything. */
 static enum MHD_Result answer_ok(void *cls, struct MHD_Connection *connection, const char *url,
                                  const char *method, const char *version, const char *upload_data,
@@ -707,8 +679,8 @@ static struct MHD_Daemon *https_start(const struct certgen_paths *p, char **key,
         size_t len;
 
         sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        assert_int_equal(certgen_read_file(p->server_key, CERTGEN_PEM_MAX, key, &len), 0);
-        assert_int_equal(certgen_read_file(p->server_cert, CERTGEN_PEM_MAX, cert, &len), 0);
+        assert_int_equal(fileio_read(p->server_key, CERTGEN_PEM_MAX, key, &len), 0);
+        assert_int_equal(fileio_read(p->server_cert, CERTGEN_PEM_MAX, cert, &len), 0);
         d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
                              NULL, NULL, answer_ok, NULL, MHD_OPTION_SOCK_ADDR, &sa,
                              MHD_OPTION_HTTPS_MEM_KEY, *key, MHD_OPTION_HTTPS_MEM_CERT, *cert,
@@ -872,7 +844,6 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_expiring_server_cert_is_replaced, setup, teardown),
             cmocka_unit_test_setup_teardown(test_unusable_files_are_kept, setup, teardown),
             cmocka_unit_test_setup_teardown(test_bad_hosts, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
             cmocka_unit_test_setup_teardown(test_https_end_to_end, setup, teardown),
         };
 
