@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "certgen.h"
+#include "fileio.h"
 #include "http.h"
 #include "log.h"
 #include "proto.h"
@@ -28,8 +29,7 @@ struct http_server {
 
 /* Per-request state, from the first call of the handler to the completion callback. */
 struct request {
-        struct buf body;
-        bool too_large;
+        struct buf body; /* capped; its sticky error means the body was too large */
 };
 
 static enum MHD_Result queue_plain(struct MHD_Connection *conn, unsigned status, const char *msg)
@@ -108,12 +108,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 return MHD_YES;
         }
         if (*upload_data_size) {
-                if (!rq->too_large && buf_add(&rq->body, upload_data, *upload_data_size) < 0)
-                        rq->too_large = true;
+                buf_add(&rq->body, upload_data, *upload_data_size);
                 *upload_data_size = 0;
                 return MHD_YES;
         }
-        if (rq->too_large)
+        if (rq->body.error)
                 return queue_plain(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body too large\n");
 
         client_address(conn, addr, sizeof(addr));
@@ -165,8 +164,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         *con_cls = NULL;
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-                                                              va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
         char msg[512];
         size_t n;
@@ -197,13 +195,13 @@ int http_start(struct collector *c, struct http_server **ret)
                 return -ENOMEM;
         h->c = c;
         if (!cfg->plain_http) {
-                r = certgen_read_file(cfg->tls_cert, CERTGEN_PEM_MAX, &h->cert_pem, NULL);
+                r = fileio_read(cfg->tls_cert, CERTGEN_PEM_MAX, &h->cert_pem, NULL);
                 if (r < 0) {
                         log_error("Cannot read the TLS certificate %s: %s", cfg->tls_cert,
                                   strerror(-r));
                         goto fail;
                 }
-                r = certgen_read_file(cfg->tls_key, CERTGEN_PEM_MAX, &h->key_pem, NULL);
+                r = fileio_read(cfg->tls_key, CERTGEN_PEM_MAX, &h->key_pem, NULL);
                 if (r < 0) {
                         log_error("Cannot read the TLS key %s: %s", cfg->tls_key, strerror(-r));
                         goto fail;
