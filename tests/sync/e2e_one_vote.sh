@@ -38,6 +38,9 @@ done
 [ $ok = 1 ] || fail "the demo collector did not answer /healthz over HTTPS verified with ca.pem"
 pids+=("$cpid")
 api() { curl -fsS --cacert "$tmp/demo/ca.pem" "https://127.0.0.1:$port$1"; }
+# Whether a page holds a text. The page is read whole first: `curl | grep -q` would let grep
+# close the pipe early, and under pipefail curl's write error would fail a page that matched.
+page_has() { local body; body=$(api "$1") && [[ "$body" == *"$2"* ]]; }
 
 # Without the CA, the certificate is refused: TLS checks are real.
 if curl -fsS "https://127.0.0.1:$port/healthz" >/dev/null 2>&1; then
@@ -68,7 +71,7 @@ import -display "$DISPLAY" -window root "$tmp/screen.png"
 want_url=$(sed -n 's/^vote-url = //p' "$tmp/demo/kiosk.conf")
 got_url=$(zbarimg -q --raw "$tmp/screen.png" | head -n 1) || true
 [ "$got_url" = "$want_url" ] || fail "the screen's QR code decodes to '$got_url', not '$want_url'"
-api "${want_url#https://127.0.0.1:$port}" | grep -q "Коваленко Олена Петрівна" ||
+page_has "${want_url#https://127.0.0.1:$port}" "Коваленко Олена Петрівна" ||
         fail "the on-screen QR code's page does not name the employee"
 
 # Tap the green smiley, then «Відправити відгук», where the layout puts them.
@@ -110,7 +113,7 @@ for _ in $(seq 1 50); do
         sleep 0.1
 done
 [ "$sent" = 1 ] || fail "the terminal did not mark its vote sent after the acknowledgement"
-api "/reports?period=$period" | grep -q '<td class="total">1</td>' || fail "the reports page does not show the vote"
+page_has "/reports?period=$period" '<td class="total">1</td>' || fail "the reports page does not show the vote"
 
 # A resident's phone votes through the printed QR code's page, without JavaScript.
 printed=$(sed -n 's/.*A vote page: *//p' "$tmp/collector.out")
@@ -119,7 +122,7 @@ code=$(curl -sS --cacert "$tmp/demo/ca.pem" -o /dev/null -w '%{http_code}' -d le
 [ "$code" = 303 ] || fail "posting the vote page answered $code, not 303"
 n=$(sqlite3 "$tmp/demo/collector.db" "SELECT COUNT(*) FROM votes WHERE level = 2 AND channel = 'qr_printed'")
 [ "$n" = 1 ] || fail "the phone's vote was stored $n times, not once"
-api "/reports?period=$period" | grep -q '<td class="total">2</td>' || fail "the report does not count both votes"
+page_has "/reports?period=$period" '<td class="total">2</td>' || fail "the report does not count both votes"
 
 # A clean shutdown on SIGTERM.
 kill -TERM "$cpid"
