@@ -164,3 +164,41 @@ out:
                 unlink(tmp);
         return r;
 }
+
+int fileio_fsync_path(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+int fileio_fsync_dir_of(const char *path)
+{
+        char dir[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        size_t n = slash ? (size_t)(slash - path) : 1;
+
+        if (n >= sizeof(dir))
+                return -ENAMETOOLONG;
+        if (!slash)
+                memcpy(dir, ".", 2);
+        else if (n == 0)
+                memcpy(dir, "/", 2);
+        else {
+                memcpy(dir, path, n);
+                dir[n] = 0;
+        }
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}

@@ -22,3 +22,8 @@ int fileio_read(const char *path, size_t max, char **ret_data, size_t *ret_len);
  * -ENOSPC, -EIO...). */
 int fileio_write_atomic(const char *dir, const char *name, const void *data, size_t len,
                         mode_t mode);
+
+/* fsync()s the file at path: 0 or a negative errno. */
+int fileio_fsync_path(const char *path);
+/* fsync()s the directory that holds path, so that a rename into it is durable. */
+int fileio_fsync_dir_of(const char *path);

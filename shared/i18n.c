@@ -175,3 +175,8 @@ int i18n_lang_from_string(const char *s, enum vote_lang *ret)
                 return -EINVAL;
         return 0;
 }
+
+const char *i18n_lang_to_string(enum vote_lang lang)
+{
+        return lang == VOTE_LANG_EN ? "en" : "uk";
+}

@@ -16,3 +16,5 @@ void i18n_free(struct i18n *t);
 const char *i18n_get(const struct i18n *t, const char *key);
 /* "uk" or "en" → lang; -EINVAL otherwise. */
 int i18n_lang_from_string(const char *s, enum vote_lang *ret);
+/* lang → "uk" or "en". */
+const char *i18n_lang_to_string(enum vote_lang lang);

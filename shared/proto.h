@@ -5,6 +5,7 @@
  * rejects the whole batch; an error inside one vote rejects that vote only. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,12 +23,35 @@ struct proto_vote {
         char error[PROTO_REASON_MAX];
 };
 
+/* One event of a decoded batch; error as for votes. */
+struct proto_event {
+        struct vote_event event;
+        char error[PROTO_REASON_MAX];
+};
+
+/* How the terminal is doing, sent with every batch for the collector's fleet view. */
+#define PROTO_VERSION_STR_MAX 32
+struct proto_status_report {
+        bool present;
+        char version[PROTO_VERSION_STR_MAX]; /* the terminal's program version */
+        int64_t queue;                       /* votes and events waiting, this batch included */
+        int64_t rejected;                    /* kept as rejected by the collector */
+        int64_t clock_offset_ms;             /* collector's clock minus the terminal's, as the
+                                              * terminal last measured it; 0 when unknown */
+        char last_error[PROTO_REASON_MAX];   /* the terminal's last sync error; may be empty */
+};
+
 /* A batch of votes from one terminal. */
 struct proto_batch {
         char terminal[VOTE_REF_MAX + 1]; /* the sending terminal's id */
         int64_t sent_at_ms;              /* the terminal's clock when it sent the batch */
+        char boot[VOTE_ID_LEN + 1];      /* the sender's boot id; "" unknown */
+        int64_t mono_ms;                 /* its CLOCK_BOOTTIME when it sent the batch */
         size_t n_votes;
         struct proto_vote *votes; /* owned; freed by proto_batch_finish() */
+        size_t n_events;
+        struct proto_event *events; /* owned */
+        struct proto_status_report status;
 };
 
 /* Frees what the batch owns and zeroes it; accepts a zeroed or half-built batch. */
@@ -62,7 +86,9 @@ struct proto_result {
 struct proto_ack {
         int64_t server_time_ms; /* the collector's clock, for the terminal's clock check */
         size_t n_results;
-        struct proto_result *results; /* owned; freed by proto_ack_finish() */
+        struct proto_result *results;       /* owned; freed by proto_ack_finish() */
+        size_t n_event_results;             /* one per event of the batch, in its order */
+        struct proto_result *event_results; /* owned */
 };
 
 void proto_ack_finish(struct proto_ack *a);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -130,4 +131,48 @@ int vote_strlcpy(char *dst, const char *src, size_t n)
                 return -ENAMETOOLONG;
         memcpy(dst, src, len + 1);
         return 0;
+}
+
+bool vote_word_valid(const char *word)
+{
+        size_t n = 0;
+
+        if (!word)
+                return false;
+        for (const char *p = word; *p; p++, n++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+                        return false;
+        return n >= 1 && n <= VOTE_WORD_MAX;
+}
+
+static char boot_id[VOTE_ID_LEN + 1];
+static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
+
+static void boot_id_read(void)
+{
+        char buf[64] = "";
+        FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+        if (!f)
+                return;
+        if (fgets(buf, sizeof(buf), f)) {
+                buf[strcspn(buf, "\n")] = 0;
+                if (vote_id_valid(buf))
+                        memcpy(boot_id, buf, VOTE_ID_LEN + 1);
+        }
+        fclose(f);
+}
+
+void vote_boot_id(char ret[static VOTE_ID_LEN + 1])
+{
+        pthread_once(&boot_id_once, boot_id_read);
+        memcpy(ret, boot_id, VOTE_ID_LEN + 1);
+}
+
+int64_t vote_mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -60,6 +60,11 @@ void vote_id_new(vote_id *ret_id);
 /* Accepts the canonical lower-case 8-4-4-4-12 hex form only. */
 bool vote_id_valid(const char *s);
 
+/* Reasons and event kinds: 1..VOTE_WORD_MAX bytes of [a-z0-9_] ("min_interval", "shift_open"). */
+#define VOTE_WORD_MAX 32
+bool vote_word_valid(const char *word);
+#define VOTE_SUPPRESSED_MIN_INTERVAL "min_interval" /* pressed inside the minimum interval */
+
 /* One vote as both programs hold it. Strings are owned by the struct (fixed buffers). */
 struct vote {
         vote_id id;
@@ -69,7 +74,39 @@ struct vote {
         char workplace[VOTE_REF_MAX + 1];   /* the workplace's code; may be empty */
         char shift[VOTE_ID_LEN + 1];        /* the terminal shift's id; may be empty */
         int64_t cast_at_ms;                 /* Unix milliseconds on the caster's clock */
+        /* Empty for a counted vote; else why it is kept but not counted (regulation 3.2),
+         * e.g. VOTE_SUPPRESSED_MIN_INTERVAL. */
+        char suppressed[VOTE_WORD_MAX + 1];
+        /* The caster's boot (a UUID; empty when unknown) and its CLOCK_BOOTTIME in ms at the
+         * vote: with the same pair in the batch, the collector can tell the true cast time
+         * even when the terminal's wall clock was wrong (docs/protocol.md, "Clocks"). */
+        char boot[VOTE_ID_LEN + 1];
+        int64_t mono_ms;
 };
+
+/* Something a terminal records besides votes: a shift opened or closed, a PIN lockout. It
+ * travels in the outbox and the batch like a vote, with its own unique id. */
+#define VOTE_EVENT_SHIFT_OPEN "shift_open" /* employee, shift; detail: "pin" */
+#define VOTE_EVENT_SHIFT_CLOSE                                                                     \
+        "shift_close"                        /* employee, shift; detail: "logout", "idle",         \
+                                              * "hour", "restart" */
+#define VOTE_EVENT_PIN_LOCKOUT "pin_lockout" /* employee; detail: the lockout in seconds */
+#define VOTE_DETAIL_MAX 64
+struct vote_event {
+        vote_id id;
+        char kind[VOTE_WORD_MAX + 1];    /* VOTE_EVENT_* or another word */
+        char employee[VOTE_REF_MAX + 1]; /* may be empty */
+        char shift[VOTE_ID_LEN + 1];     /* may be empty */
+        char detail[VOTE_DETAIL_MAX];    /* printable ASCII; may be empty */
+        int64_t at_ms;                   /* Unix ms on the terminal's clock */
+        char boot[VOTE_ID_LEN + 1];      /* as in struct vote */
+        int64_t mono_ms;
+};
+
+/* This machine's boot id (/proc/sys/kernel/random/boot_id), or "" when unreadable. */
+void vote_boot_id(char ret[static VOTE_ID_LEN + 1]);
+/* CLOCK_BOOTTIME in ms: it counts from boot and never jumps with the wall clock. */
+int64_t vote_mono_ms(void);
 
 /* Copies src into a fixed buffer of size n; -ENAMETOOLONG when it does not fit. */
 int vote_strlcpy(char *dst, const char *src, size_t n);

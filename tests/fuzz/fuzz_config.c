@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fuzzcheck.h"
 
 #define FUZZ_INPUT_MAX (64 * 1024)
 
@@ -25,7 +26,6 @@ static const struct config_option table[] = {
     {"verbose", CONFIG_BOOL, "false", "", offsetof(struct fuzz_cfg, verbose), 0, 0},
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for form_get(), the reader of the vote page's POST body. The first byte
+/* libFuzzer target for form_get(), the reader of the vote page's POST body, and cookie_get(),
+ * the reader of the Cookie header. The first byte
  * is the field name's length, the next bytes the name, the rest the form data. Each input is
  * read into buffers of several exact sizes: a value must come back NUL-terminated inside the
  * buffer with the returned length, and a small buffer may only turn a result into
@@ -11,18 +12,11 @@
 #include <string.h>
 
 #include "form.h"
+#include "fuzzcheck.h"
 
 #define INPUT_MAX (64 * 1024)
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                                \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-                        abort();                                                                   \
-                }                                                                                  \
-        } while (0)
 
 /* Reads the field into an exact-size heap buffer of n bytes, so that ASan sees any write
  * past it, and checks what came back. Returns form_get()'s result; *ret_value is the value
@@ -93,6 +87,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
 
         free(value);
+
+        /* the same bytes as a Cookie header (cookie_get() reads up to the NUL) */
+        {
+                char *header = malloc(len + 1), small[8], *big = malloc(len + 1);
+                int r1, r2;
+
+                CHECK(header && big);
+                memcpy(header, form, len);
+                header[len] = 0;
+                r1 = cookie_get(header, name, big, len + 1);
+                CHECK(r1 >= 0 || r1 == -ENOENT || r1 == -EINVAL);
+                if (r1 >= 0) {
+                        CHECK(strlen(big) == (size_t)r1);
+                        for (int i = 0; i < r1; i++) /* only cookie-octets come back */
+                                CHECK(big[i] > 0x20 && big[i] < 0x7f && big[i] != ';' &&
+                                      big[i] != ',' && big[i] != '"' && big[i] != '\\');
+                }
+                r2 = cookie_get(header, name, small, sizeof(small));
+                if (r1 >= 0 && (size_t)r1 < sizeof(small))
+                        CHECK(r2 == r1 && strcmp(small, big) == 0);
+                else if (r1 >= 0)
+                        CHECK(r2 == -ENAMETOOLONG);
+                else
+                        CHECK(r2 == r1 || r2 == -ENAMETOOLONG);
+                free(header);
+                free(big);
+        }
         free(form);
         free(name);
         return 0;

@@ -8,18 +8,11 @@
 #include <string.h>
 
 #include "proto.h"
+#include "fuzzcheck.h"
 
 #define INPUT_MAX (64 * 1024)
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                                \
-        do {                                                                                       \
-                if (!(cond)) {                                                                     \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-                        abort();                                                                   \
-                }                                                                                  \
-        } while (0)
 
 static void check_message(const char *msg, size_t size)
 {

@@ -34,6 +34,28 @@
 #define ACK(results) "{\"protocol\":1,\"server_time\":" T_OK_S ",\"results\":[" results "]}"
 #define STORED(i, id) "{\"index\":" #i ",\"id\":\"" id "\",\"status\":\"stored\"}"
 
+#define EID0 "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4b60"
+#define EID1 "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4b61"
+#define EID2 "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4b62"
+#define BOOT "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f"
+#define MONO_RULE "must be 0 to 9007199254740991"
+
+/* A valid batch of one vote with extra root keys (boot, mono, events, status). */
+#define BATCH_WITH(extra)                                                                          \
+        "{\"protocol\":1,\"terminal\":\"T1\",\"sent_at\":" T_OK_S                                  \
+        ",\"votes\":[" VOTE(ID0) "]," extra "}"
+#define STATUS(fields) BATCH_WITH("\"status\":{" fields "}")
+
+/* An event that passes every check, with the given id. */
+#define EVENT(id)                                                                                  \
+        "{\"id\":\"" id "\",\"kind\":\"shift_open\",\"at\":" T_OK_S ",\"employee\":\"E001\","      \
+        "\"shift\":\"" SHIFT "\",\"detail\":\"pin\"}"
+
+/* An ack with results and event results. */
+#define ACK_EV(results, events)                                                                    \
+        "{\"protocol\":1,\"server_time\":" T_OK_S ",\"results\":[" results "],\"events\":[" events \
+        "]}"
+
 static int64_t now_ms(void)
 {
         struct timespec ts;
@@ -182,6 +204,36 @@ static const struct envelope_case envelope_cases[] = {
     {"{\"protocol\":1,\"terminal\":\"T\\u0000\"}", -EINVAL, "body: invalid JSON at line 1, column ",
      1},
     {"{\"protocol\":1,\"terminal\":\"\xff\"}", -EINVAL, "body: invalid JSON at line 1, column ", 1},
+    /* the sender's clock pair, its events and its status are envelope fields */
+    {BATCH_WITH("\"boot\":\"x\""), -EINVAL, "boot: must be a lower-case UUID or empty", 0},
+    {BATCH_WITH("\"boot\":\"6F1D2C3B-4A59-4E8D-9C7B-1A2B3C4D5E6F\""), -EINVAL,
+     "boot: must be a lower-case UUID or empty", 0},
+    {BATCH_WITH("\"boot\":7"), -EINVAL, "boot: expected a string", 0},
+    {BATCH_WITH("\"mono\":-1"), -EINVAL, "mono: " MONO_RULE, 0},
+    {BATCH_WITH("\"mono\":9007199254740992"), -EINVAL, "mono: " MONO_RULE, 0},
+    {BATCH_WITH("\"mono\":\"5\""), -EINVAL, "mono: expected an integer", 0},
+    /* the pair goes together: a boot without its time would be read as time 0 */
+    {BATCH_WITH("\"mono\":5"), -EINVAL, "mono: only allowed with boot", 0},
+    {BATCH_WITH("\"boot\":\"" BOOT "\""), -EINVAL, "mono: missing", 0},
+    {BATCH_WITH("\"events\":{}"), -EINVAL, "events: expected an array", 0},
+    {BATCH_WITH("\"events\":null"), -EINVAL, "events: expected an array", 0},
+    {BATCH_WITH("\"status\":5"), -EINVAL, "status: expected an object", 0},
+    {BATCH_WITH("\"status\":[]"), -EINVAL, "status: expected an object", 0},
+    {STATUS("\"uptime\":1"), -EINVAL, "status: unknown key \"uptime\"", 0},
+    {STATUS("\"version\":5"), -EINVAL, "status.version: expected a string", 0},
+    {STATUS("\"version\":\"0.2.0-\u00e9\""), -EINVAL, "status.version: must be printable ASCII", 0},
+    {STATUS("\"version\":\"0123456789012345678901234567890123\""), -EINVAL,
+     "status.version: longer than 31 bytes", 0},
+    {STATUS("\"queue\":-1"), -EINVAL, "status.queue: " MONO_RULE, 0},
+    {STATUS("\"queue\":\"12\""), -EINVAL, "status.queue: expected an integer", 0},
+    {STATUS("\"rejected\":-1"), -EINVAL, "status.rejected: " MONO_RULE, 0},
+    {STATUS("\"rejected\":1.0"), -EINVAL, "status.rejected: expected an integer", 0},
+    {STATUS("\"clock_offset_ms\":315619200001"), -EINVAL,
+     "status.clock_offset_ms: must be -315619200000 to 315619200000", 0},
+    {STATUS("\"clock_offset_ms\":-315619200001"), -EINVAL,
+     "status.clock_offset_ms: must be -315619200000 to 315619200000", 0},
+    {STATUS("\"last_error\":\"a\\nb\""), -EINVAL, "status.last_error: must be printable ASCII", 0},
+    {STATUS("\"last_error\":null"), -EINVAL, "status.last_error: expected a string", 0},
 };
 
 static void test_envelope_errors(void **state)
@@ -313,6 +365,24 @@ static const struct vote_case vote_cases[] = {
      "votes[1].cast_at: before 2020-01-01", ID1},
     {V("\"level\":1,\"channel\":\"terminal\",\"employee\":\"E001\",\"cast_at\":-1"),
      "votes[1].cast_at: before 2020-01-01", ID1},
+    {V("\"level\":1," GOOD_REST ",\"suppressed\":\"\""),
+     "votes[1].suppressed: must be 1 to 32 of a-z 0-9 _", ID1},
+    {V("\"level\":1," GOOD_REST ",\"suppressed\":\"Min_interval\""),
+     "votes[1].suppressed: must be 1 to 32 of a-z 0-9 _", ID1},
+    {V("\"level\":1," GOOD_REST ",\"suppressed\":\"min-interval\""),
+     "votes[1].suppressed: must be 1 to 32 of a-z 0-9 _", ID1},
+    {V("\"level\":1," GOOD_REST ",\"suppressed\":\"abcdefghijklmnopqrstuvwxyz0123456\""),
+     "votes[1].suppressed: must be 1 to 32 of a-z 0-9 _", ID1},
+    {V("\"level\":1," GOOD_REST ",\"suppressed\":true"), "votes[1].suppressed: expected a string",
+     ID1},
+    {V("\"level\":1," GOOD_REST ",\"boot\":\"x\""),
+     "votes[1].boot: must be a lower-case UUID or empty", ID1},
+    {V("\"level\":1," GOOD_REST ",\"mono\":-1"), "votes[1].mono: " MONO_RULE, ID1},
+    {V("\"level\":1," GOOD_REST ",\"mono\":9007199254740992"), "votes[1].mono: " MONO_RULE, ID1},
+    {V("\"level\":1," GOOD_REST ",\"boot\":\"" BOOT "\",\"mono\":\"1\""),
+     "votes[1].mono: expected an integer", ID1},
+    {V("\"level\":1," GOOD_REST ",\"boot\":\"" BOOT "\""), "votes[1].mono: missing", ID1},
+    {V("\"level\":1," GOOD_REST ",\"mono\":5"), "votes[1].mono: only allowed with boot", ID1},
 };
 
 static void check_good(const struct proto_vote *pv, const char *id)
@@ -555,6 +625,25 @@ static const struct envelope_case ack_cases[] = {
      "results[0].reason: only allowed when rejected", 0},
     {ACK("{\"index\":0,\"id\":\"" ID0 "\",\"status\":\"stored\",\"note\":1}"), -EINVAL,
      "results[0]: unknown key \"note\"", 0},
+    /* an event result is held to the same rules, and one bad one fails the whole ack */
+    {"{\"protocol\":1,\"server_time\":" T_OK_S ",\"results\":[],\"events\":{}}", -EINVAL,
+     "events: expected an array", 0},
+    {ACK_EV(STORED(0, ID0), "5"), -EINVAL, "events[0]: expected an object", 0},
+    {ACK_EV(STORED(0, ID0), STORED(1, EID0)), -EINVAL, "events[0].index: expected 0", 0},
+    {ACK_EV(STORED(0, ID0), STORED(0, EID0) "," STORED(2, EID1)), -EINVAL,
+     "events[1].index: expected 1", 0},
+    {ACK_EV(STORED(0, ID0), STORED(0, EID0) ",{\"index\":1,\"id\":\"" EID1 "\",\"status\":\"ok\"}"),
+     -EINVAL, "events[1].status: must be \"stored\", \"duplicate\" or \"rejected\"", 0},
+    {ACK_EV("", "{\"index\":0,\"id\":\"" EID0 "\",\"status\":\"rejected\"}"), -EINVAL,
+     "events[0].reason: missing", 0},
+    {ACK_EV("", "{\"index\":0,\"id\":\"" EID0 "\",\"status\":\"stored\",\"reason\":\"x\"}"),
+     -EINVAL, "events[0].reason: only allowed when rejected", 0},
+    {ACK_EV("", "{\"index\":0,\"id\":\"\",\"status\":\"duplicate\"}"), -EINVAL,
+     "events[0].id: empty but the vote was duplicate", 0},
+    {ACK_EV("", "{\"index\":0,\"id\":\"e1\",\"status\":\"stored\"}"), -EINVAL,
+     "events[0].id: must be a lower-case UUID or empty", 0},
+    {ACK_EV("", "{\"index\":0,\"id\":\"" EID0 "\",\"status\":\"stored\",\"kind\":\"x\"}"), -EINVAL,
+     "events[0]: unknown key \"kind\"", 0},
 };
 
 static void test_ack_errors(void **state)
@@ -716,6 +805,459 @@ static void test_error_decode(void **state)
         assert_string_equal(buf, "");
 }
 
+static void fill_event(struct vote_event *e, const char *id, const char *kind, const char *employee,
+                       const char *shift, const char *detail, int64_t at, const char *boot,
+                       int64_t mono)
+{
+        memset(e, 0, sizeof(*e));
+        strcpy(e->id.s, id);
+        strcpy(e->kind, kind);
+        strcpy(e->employee, employee);
+        strcpy(e->shift, shift);
+        strcpy(e->detail, detail);
+        e->at_ms = at;
+        strcpy(e->boot, boot);
+        e->mono_ms = mono;
+}
+
+static void assert_same_event(const struct vote_event *a, const struct vote_event *b)
+{
+        assert_string_equal(a->id.s, b->id.s);
+        assert_string_equal(a->kind, b->kind);
+        assert_string_equal(a->employee, b->employee);
+        assert_string_equal(a->shift, b->shift);
+        assert_string_equal(a->detail, b->detail);
+        assert_int_equal(a->at_ms, b->at_ms);
+        assert_string_equal(a->boot, b->boot);
+        assert_int_equal(a->mono_ms, b->mono_ms);
+}
+
+/* Everything protocol.md's "Batch", "Clocks" and "Fleet status" add: the batch's boot and
+ * mono, votes kept but suppressed with their own clock pair, events, the status report. */
+static void test_batch_round_trip_clocks_events_status(void **state)
+{
+        struct proto_vote votes[2];
+        struct proto_event events[3];
+        struct proto_batch in = {.sent_at_ms = T_OK + 10,
+                                 .mono_ms = 9007199254740991LL,
+                                 .n_votes = 2,
+                                 .votes = votes,
+                                 .n_events = 3,
+                                 .events = events},
+                           out = {0};
+        char err[256] = "stale", *json = NULL;
+
+        memset(votes, 0, sizeof(votes));
+        strcpy(in.terminal, "T1");
+        strcpy(in.boot, BOOT);
+        in.status = (struct proto_status_report){
+            .present = true, .queue = 12, .rejected = 1, .clock_offset_ms = -3100};
+        strcpy(in.status.version, "0.2.0");
+        strcpy(in.status.last_error, "collector: 503 Service Unavailable");
+        fill_vote(&votes[0].vote, ID0, 3, "W01", SHIFT, T_OK);
+        strcpy(votes[0].vote.boot, BOOT);
+        votes[0].vote.mono_ms = 0;
+        fill_vote(&votes[1].vote, ID1, 1, "W01", SHIFT, T_OK + 1);
+        strcpy(votes[1].vote.suppressed, VOTE_SUPPRESSED_MIN_INTERVAL);
+        strcpy(votes[1].vote.boot, BOOT);
+        votes[1].vote.mono_ms = 123456;
+        fill_event(&events[0].event, EID0, VOTE_EVENT_SHIFT_OPEN, "E001", SHIFT, "pin", T_OK - 1,
+                   BOOT, 120000);
+        fill_event(&events[1].event, EID1, VOTE_EVENT_PIN_LOCKOUT, "E002", "", "300", T_OK + 2, "",
+                   0);
+        fill_event(&events[2].event, EID2, "a_new_kind_9", "", "", "", T_OK + 3, "", 0);
+        strcpy(events[2].error, "not encoded");
+
+        assert_int_equal(proto_batch_encode(&in, &json), 0);
+        assert_string_equal(
+            json, "{\"protocol\":1,\"terminal\":\"T1\",\"sent_at\":1750000000010,\"votes\":["
+                  "{\"id\":\"" ID0 "\",\"level\":3,\"channel\":\"terminal\",\"employee\":\"E001\","
+                  "\"workplace\":\"W01\",\"shift\":\"" SHIFT "\",\"cast_at\":1750000000000,"
+                  "\"boot\":\"" BOOT "\",\"mono\":0},"
+                  "{\"id\":\"" ID1 "\",\"level\":1,\"channel\":\"terminal\",\"employee\":\"E001\","
+                  "\"workplace\":\"W01\",\"shift\":\"" SHIFT "\",\"cast_at\":1750000000001,"
+                  "\"suppressed\":\"min_interval\",\"boot\":\"" BOOT "\",\"mono\":123456}],"
+                  "\"boot\":\"" BOOT "\",\"mono\":9007199254740991,"
+                  "\"status\":{\"version\":\"0.2.0\",\"queue\":12,\"rejected\":1,"
+                  "\"clock_offset_ms\":-3100,\"last_error\":\"collector: 503 Service "
+                  "Unavailable\"},"
+                  "\"events\":[{\"id\":\"" EID0 "\",\"kind\":\"shift_open\",\"at\":1749999999999,"
+                  "\"employee\":\"E001\",\"shift\":\"" SHIFT
+                  "\",\"detail\":\"pin\",\"boot\":\"" BOOT "\",\"mono\":120000},"
+                  "{\"id\":\"" EID1 "\",\"kind\":\"pin_lockout\",\"at\":1750000000002,"
+                  "\"employee\":\"E002\",\"detail\":\"300\"},"
+                  "{\"id\":\"" EID2 "\",\"kind\":\"a_new_kind_9\",\"at\":1750000000003}]}");
+
+        assert_int_equal(decode_str(json, &out, err, sizeof(err)), 0);
+        assert_string_equal(err, "");
+        assert_string_equal(out.terminal, "T1");
+        assert_int_equal(out.sent_at_ms, T_OK + 10);
+        assert_string_equal(out.boot, BOOT);
+        assert_int_equal(out.mono_ms, 9007199254740991LL);
+        assert_true(out.status.present);
+        assert_string_equal(out.status.version, "0.2.0");
+        assert_int_equal(out.status.queue, 12);
+        assert_int_equal(out.status.rejected, 1);
+        assert_int_equal(out.status.clock_offset_ms, -3100);
+        assert_string_equal(out.status.last_error, "collector: 503 Service Unavailable");
+        assert_int_equal(out.n_votes, 2);
+        for (size_t i = 0; i < 2; i++) {
+                const struct vote *a = &votes[i].vote, *b = &out.votes[i].vote;
+
+                assert_string_equal(out.votes[i].error, "");
+                assert_string_equal(a->id.s, b->id.s);
+                assert_int_equal(a->level, b->level);
+                assert_string_equal(a->shift, b->shift);
+                assert_int_equal(a->cast_at_ms, b->cast_at_ms);
+                assert_string_equal(a->suppressed, b->suppressed);
+                assert_string_equal(a->boot, b->boot);
+                assert_int_equal(a->mono_ms, b->mono_ms);
+        }
+        assert_int_equal(out.n_events, 3);
+        for (size_t i = 0; i < 3; i++) {
+                assert_string_equal(out.events[i].error, "");
+                assert_same_event(&events[i].event, &out.events[i].event);
+        }
+        proto_batch_finish(&out);
+        assert_null(out.events);
+        assert_int_equal(out.n_events, 0);
+        free(json);
+
+        /* an old-style batch: no clock pair, no events, no status */
+        assert_int_equal(decode_str(BATCH(VOTE(ID0)), &out, err, sizeof(err)), 0);
+        assert_string_equal(out.boot, "");
+        assert_int_equal(out.mono_ms, 0);
+        assert_false(out.status.present);
+        assert_int_equal(out.n_events, 0);
+        assert_null(out.events);
+        assert_string_equal(out.votes[0].vote.suppressed, "");
+        assert_string_equal(out.votes[0].vote.boot, "");
+        proto_batch_finish(&out);
+
+        /* an empty events array and an empty status object are fine */
+        assert_int_equal(
+            decode_str(BATCH_WITH("\"events\":[],\"status\":{}"), &out, err, sizeof(err)), 0);
+        assert_int_equal(out.n_events, 0);
+        assert_true(out.status.present);
+        assert_string_equal(out.status.version, "");
+        proto_batch_finish(&out);
+}
+
+/* Encoders leave out what is empty: the doc's "encoders leave out an empty workplace/shift",
+ * and likewise suppressed, boot and mono, an event's employee, shift and detail, an absent
+ * status, no events, and an ack's event results when there are none. */
+static void test_encoder_leaves_out_empty_optionals(void **state)
+{
+        struct proto_vote vote;
+        struct proto_event event;
+        struct proto_batch b = {.sent_at_ms = T_OK,
+                                .mono_ms = 77,
+                                .n_votes = 1,
+                                .votes = &vote,
+                                .n_events = 0,
+                                .events = &event};
+        struct proto_result res = {.index = 0, .status = PROTO_STORED};
+        struct proto_ack a = {.server_time_ms = T_OK,
+                              .n_results = 1,
+                              .results = &res,
+                              .n_event_results = 0,
+                              .event_results = &res};
+        char *json = NULL;
+
+        memset(&vote, 0, sizeof(vote));
+        strcpy(b.terminal, "T1");
+        fill_vote(&vote.vote, ID0, 2, "", "", T_OK);
+        vote.vote.mono_ms = 5;             /* without a boot the mono means nothing: left out */
+        strcpy(b.status.version, "0.2.0"); /* not present: not encoded */
+        assert_int_equal(proto_batch_encode(&b, &json), 0);
+        assert_string_equal(json, "{\"protocol\":1,\"terminal\":\"T1\",\"sent_at\":" T_OK_S
+                                  ",\"votes\":[{\"id\":\"" ID0 "\",\"level\":2,\"channel\":"
+                                  "\"terminal\",\"employee\":\"E001\",\"cast_at\":" T_OK_S "}]}");
+        free(json);
+
+        /* an event with nothing optional: id, kind and at only */
+        memset(&event, 0, sizeof(event));
+        fill_event(&event.event, EID0, VOTE_EVENT_SHIFT_CLOSE, "", "", "", T_OK, "", 42);
+        b.n_votes = 0;
+        b.n_events = 1;
+        assert_int_equal(proto_batch_encode(&b, &json), 0);
+        assert_string_equal(json, "{\"protocol\":1,\"terminal\":\"T1\",\"sent_at\":" T_OK_S
+                                  ",\"votes\":[],\"events\":[{\"id\":\"" EID0
+                                  "\",\"kind\":\"shift_close\",\"at\":" T_OK_S "}]}");
+        free(json);
+
+        /* a present status keeps its empty last_error: the doc's example carries it */
+        b.n_events = 0;
+        b.status.present = true;
+        assert_int_equal(proto_batch_encode(&b, &json), 0);
+        assert_string_equal(json, "{\"protocol\":1,\"terminal\":\"T1\",\"sent_at\":" T_OK_S
+                                  ",\"votes\":[],\"status\":{\"version\":\"0.2.0\",\"queue\":0,"
+                                  "\"rejected\":0,\"clock_offset_ms\":0,\"last_error\":\"\"}}");
+        free(json);
+
+        strcpy(res.id.s, ID0);
+        assert_int_equal(proto_ack_encode(&a, &json), 0);
+        assert_string_equal(json, ACK(STORED(0, ID0)));
+        free(json);
+}
+
+struct event_case {
+        const char *event; /* the JSON of the middle event of three */
+        const char *error; /* expected, for events[1] */
+        const char *id;    /* the id the decoder must still have read, or "" */
+};
+
+#define EV(fields) "{\"id\":\"" EID1 "\"," fields "}"
+#define EV_REST "\"kind\":\"shift_open\",\"at\":" T_OK_S
+
+static const struct event_case event_cases[] = {
+    {"5", "events[1]: expected an object", ""},
+    {"[]", "events[1]: expected an object", ""},
+    {EV(EV_REST ",\"colour\":\"red\""), "events[1]: unknown key \"colour\"", EID1},
+    {"{" EV_REST "}", "events[1].id: missing", ""},
+    {"{\"id\":5," EV_REST "}", "events[1].id: expected a string", ""},
+    {"{\"id\":\"" ID1 "0\"," EV_REST "}", "events[1].id: must be a lower-case UUID", ""},
+    {EV("\"at\":" T_OK_S), "events[1].kind: missing", EID1},
+    {EV("\"kind\":\"Shift_Open\",\"at\":" T_OK_S), "events[1].kind: must be 1 to 32 of a-z 0-9 _",
+     EID1},
+    {EV("\"kind\":\"shift-open\",\"at\":" T_OK_S), "events[1].kind: must be 1 to 32 of a-z 0-9 _",
+     EID1},
+    {EV("\"kind\":\"\",\"at\":" T_OK_S), "events[1].kind: must be 1 to 32 of a-z 0-9 _", EID1},
+    {EV("\"kind\":\"abcdefghijklmnopqrstuvwxyz0123456\",\"at\":" T_OK_S),
+     "events[1].kind: must be 1 to 32 of a-z 0-9 _", EID1},
+    {EV("\"kind\":1,\"at\":" T_OK_S), "events[1].kind: expected a string", EID1},
+    {EV("\"kind\":\"shift_open\""), "events[1].at: missing", EID1},
+    {EV("\"kind\":\"shift_open\",\"at\":\"now\""), "events[1].at: expected an integer", EID1},
+    {EV("\"kind\":\"shift_open\",\"at\":1577836799999"), "events[1].at: before 2020-01-01", EID1},
+    {EV("\"kind\":\"shift_open\",\"at\":9223372036854775807"),
+     "events[1].at: more than 10 years in the future", EID1},
+    {EV(EV_REST ",\"employee\":\"E 1\""),
+     "events[1].employee: must be 1 to 64 of A-Z a-z 0-9 . _ -", EID1},
+    {EV(EV_REST ",\"employee\":5"), "events[1].employee: expected a string", EID1},
+    {EV(EV_REST ",\"shift\":\"morning\""), "events[1].shift: must be a lower-case UUID or empty",
+     EID1},
+    {EV(EV_REST ",\"detail\":\"\\u00e9\""), "events[1].detail: must be printable ASCII", EID1},
+    {EV(EV_REST ",\"detail\":\"a\\nb\""), "events[1].detail: must be printable ASCII", EID1},
+    {EV(EV_REST ",\"detail\":\"0123456789012345678901234567890123456789012345678901234567890123\""),
+     "events[1].detail: longer than 63 bytes", EID1},
+    {EV(EV_REST ",\"detail\":300"), "events[1].detail: expected a string", EID1},
+    {EV(EV_REST ",\"boot\":\"x\""), "events[1].boot: must be a lower-case UUID or empty", EID1},
+    {EV(EV_REST ",\"mono\":-1"), "events[1].mono: " MONO_RULE, EID1},
+    {EV(EV_REST ",\"mono\":1.5"), "events[1].mono: expected an integer", EID1},
+};
+
+static void check_good_event(const struct proto_event *pe, const char *id)
+{
+        assert_string_equal(pe->error, "");
+        assert_string_equal(pe->event.id.s, id);
+        assert_string_equal(pe->event.kind, "shift_open");
+        assert_int_equal(pe->event.at_ms, T_OK);
+        assert_string_equal(pe->event.employee, "E001");
+        assert_string_equal(pe->event.shift, SHIFT);
+        assert_string_equal(pe->event.detail, "pin");
+}
+
+static void test_event_errors_spoil_only_their_event(void **state)
+{
+        for (size_t i = 0; i < sizeof(event_cases) / sizeof(event_cases[0]); i++) {
+                const struct event_case *c = &event_cases[i];
+                struct proto_batch b = {0};
+                char json[4096], err[256];
+
+                snprintf(json, sizeof(json),
+                         "{\"protocol\":1,\"terminal\":\"T1\",\"sent_at\":" T_OK_S
+                         ",\"votes\":[" VOTE(ID0) "," VOTE(ID2) "],\"events\":[" EVENT(
+                             EID0) ",%s," EVENT(EID2) "]}",
+                         c->event);
+                print_message("case %zu: %s\n", i, c->event);
+                assert_int_equal(decode_str(json, &b, err, sizeof(err)), 0);
+                assert_string_equal(err, "");
+                /* every vote still decodes */
+                assert_int_equal(b.n_votes, 2);
+                check_good(&b.votes[0], ID0);
+                check_good(&b.votes[1], ID2);
+                /* and the other events */
+                assert_int_equal(b.n_events, 3);
+                check_good_event(&b.events[0], EID0);
+                check_good_event(&b.events[2], EID2);
+                assert_string_equal(b.events[1].error, c->error);
+                assert_string_equal(b.events[1].event.id.s, c->id);
+                proto_batch_finish(&b);
+        }
+}
+
+/* A batch of one vote and n copies of one valid event, in a malloc'd string. */
+static char *many_events(size_t n)
+{
+        static const char event[] = EVENT(EID0);
+        size_t cap = 256 + sizeof(VOTE(ID0)) + n * sizeof(event), len;
+        char *s = malloc(cap);
+
+        assert_non_null(s);
+        len = (size_t)snprintf(s, cap,
+                               "{\"protocol\":1,\"terminal\":\"T1\",\"sent_at\":" T_OK_S
+                               ",\"votes\":[" VOTE(ID0) "],\"events\":[");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(s + len, cap - len, "%s%s", i ? "," : "", event);
+        snprintf(s + len, cap - len, "]}");
+        return s;
+}
+
+static void test_event_and_status_caps(void **state)
+{
+        struct proto_batch b = {0}, untouched;
+        char err[256], *json, last_error[PROTO_REASON_MAX + 1], body[1024];
+
+        json = many_events(PROTO_BATCH_MAX);
+        assert_int_equal(decode_str(json, &b, err, sizeof(err)), 0);
+        assert_int_equal(b.n_events, PROTO_BATCH_MAX);
+        free(json);
+        json = NULL;
+        assert_int_equal(proto_batch_encode(&b, &json), 0);
+        free(json);
+        b.n_events++;
+        assert_int_equal(proto_batch_encode(&b, &json), -EINVAL);
+        b.n_events--;
+        proto_batch_finish(&b);
+
+        json = many_events(PROTO_BATCH_MAX + 1);
+        memset(&b, 0xa5, sizeof(b));
+        untouched = b;
+        assert_int_equal(decode_str(json, &b, err, sizeof(err)), -EMSGSIZE);
+        assert_string_equal(err, "events: more than 1000 events in one batch");
+        assert_memory_equal(&b, &untouched, sizeof(b));
+        free(json);
+
+        /* status.last_error: 159 bytes pass, 160 do not */
+        memset(last_error, 'e', sizeof(last_error));
+        last_error[PROTO_REASON_MAX - 1] = 0;
+        snprintf(body, sizeof(body), STATUS("\"last_error\":\"%s\""), last_error);
+        assert_int_equal(decode_str(body, &b, err, sizeof(err)), 0);
+        assert_string_equal(b.status.last_error, last_error);
+        proto_batch_finish(&b);
+        last_error[PROTO_REASON_MAX - 1] = 'e';
+        last_error[PROTO_REASON_MAX] = 0;
+        snprintf(body, sizeof(body), STATUS("\"last_error\":\"%s\""), last_error);
+        assert_int_equal(decode_str(body, &b, err, sizeof(err)), -EINVAL);
+        assert_string_equal(err, "status.last_error: longer than 159 bytes");
+
+        /* the extremes that pass */
+        assert_int_equal(decode_str(STATUS("\"version\":\"0123456789012345678901234567890\","
+                                           "\"queue\":9007199254740991,\"rejected\":0,"
+                                           "\"clock_offset_ms\":-315619200000"),
+                                    &b, err, sizeof(err)),
+                         0);
+        assert_int_equal(b.status.queue, 9007199254740991LL);
+        assert_int_equal(b.status.clock_offset_ms, -315619200000LL);
+        proto_batch_finish(&b);
+}
+
+static void test_ack_round_trip_with_events(void **state)
+{
+        struct proto_result res[2], ev[3];
+        struct proto_ack in = {.server_time_ms = T_OK + 9,
+                               .n_results = 2,
+                               .results = res,
+                               .n_event_results = 3,
+                               .event_results = ev},
+                         out = {0};
+        char err[256], *json = NULL;
+
+        memset(res, 0, sizeof(res));
+        memset(ev, 0, sizeof(ev));
+        res[0] = (struct proto_result){.index = 0, .status = PROTO_STORED};
+        strcpy(res[0].id.s, ID0);
+        res[1] = (struct proto_result){.index = 1, .status = PROTO_DUPLICATE};
+        strcpy(res[1].id.s, ID1);
+        ev[0] = (struct proto_result){.index = 0, .status = PROTO_STORED};
+        strcpy(ev[0].id.s, EID0);
+        ev[1] = (struct proto_result){.index = 1, .status = PROTO_DUPLICATE};
+        strcpy(ev[1].id.s, EID1);
+        ev[2] = (struct proto_result){.index = 2, .status = PROTO_REJECTED};
+        strcpy(ev[2].id.s, EID2);
+        strcpy(ev[2].reason, "events[2].kind: must be 1 to 32 of a-z 0-9 _");
+
+        assert_int_equal(proto_ack_encode(&in, &json), 0);
+        assert_string_equal(
+            json, "{\"protocol\":1,\"server_time\":1750000000009,\"results\":["
+                  "{\"index\":0,\"id\":\"" ID0 "\",\"status\":\"stored\"},"
+                  "{\"index\":1,\"id\":\"" ID1 "\",\"status\":\"duplicate\"}],\"events\":["
+                  "{\"index\":0,\"id\":\"" EID0 "\",\"status\":\"stored\"},"
+                  "{\"index\":1,\"id\":\"" EID1 "\",\"status\":\"duplicate\"},"
+                  "{\"index\":2,\"id\":\"" EID2 "\",\"status\":\"rejected\",\"reason\":"
+                  "\"events[2].kind: must be 1 to 32 of a-z 0-9 _\"}]}");
+        assert_int_equal(proto_ack_decode(json, strlen(json), &out, err, sizeof(err)), 0);
+        assert_string_equal(err, "");
+        assert_int_equal(out.server_time_ms, T_OK + 9);
+        assert_int_equal(out.n_results, 2);
+        for (size_t i = 0; i < 2; i++) {
+                assert_int_equal(out.results[i].index, i);
+                assert_int_equal(out.results[i].status, res[i].status);
+                assert_string_equal(out.results[i].id.s, res[i].id.s);
+        }
+        assert_int_equal(out.n_event_results, 3);
+        for (size_t i = 0; i < 3; i++) {
+                assert_int_equal(out.event_results[i].index, i);
+                assert_int_equal(out.event_results[i].status, ev[i].status);
+                assert_string_equal(out.event_results[i].id.s, ev[i].id.s);
+                assert_string_equal(out.event_results[i].reason, ev[i].reason);
+        }
+        proto_ack_finish(&out);
+        assert_null(out.event_results);
+        assert_int_equal(out.n_event_results, 0);
+        free(json);
+
+        /* an ack without events (to a batch without them), and one with an empty array */
+        assert_int_equal(proto_ack_decode(ACK(STORED(0, ID0)), strlen(ACK(STORED(0, ID0))), &out,
+                                          err, sizeof(err)),
+                         0);
+        assert_int_equal(out.n_event_results, 0);
+        assert_null(out.event_results);
+        proto_ack_finish(&out);
+        json = ACK_EV(STORED(0, ID0), "");
+        assert_int_equal(proto_ack_decode(json, strlen(json), &out, err, sizeof(err)), 0);
+        assert_int_equal(out.n_results, 1);
+        assert_int_equal(out.n_event_results, 0);
+        proto_ack_finish(&out);
+
+        /* the encoder refuses an event result the decoder would */
+        json = NULL;
+        ev[1].index = 2;
+        assert_int_equal(proto_ack_encode(&in, &json), -EINVAL);
+        ev[1].index = 1;
+        ev[2].reason[0] = 0;
+        assert_int_equal(proto_ack_encode(&in, &json), -EINVAL);
+        assert_null(json);
+        in.n_event_results = PROTO_BATCH_MAX + 1;
+        assert_int_equal(proto_ack_encode(&in, &json), -EINVAL);
+        in.n_event_results = 1;
+        in.event_results = NULL;
+        assert_int_equal(proto_ack_encode(&in, &json), -EINVAL);
+        assert_null(json);
+}
+
+static void test_ack_event_results_cap(void **state)
+{
+        size_t n = PROTO_BATCH_MAX + 1, cap = 256 + n * 96, len; /* 77 bytes an item */
+        char *s = malloc(cap), err[256];
+        struct proto_ack a, untouched;
+
+        assert_non_null(s);
+        len = (size_t)snprintf(
+            s, cap, "{\"protocol\":1,\"server_time\":" T_OK_S ",\"results\":[],\"events\":[");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(
+                    s + len, cap - len,
+                    "%s{\"index\":%zu,\"id\":\"" EID0 "\",\"status\":\"stored\"}", i ? "," : "", i);
+        snprintf(s + len, cap - len, "]}");
+        memset(&a, 0x5a, sizeof(a));
+        untouched = a;
+        assert_int_equal(proto_ack_decode(s, strlen(s), &a, err, sizeof(err)), -EMSGSIZE);
+        assert_string_equal(err, "events: more than 1000 event results in one answer");
+        assert_memory_equal(&a, &untouched, sizeof(a));
+        free(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -737,6 +1279,12 @@ int main(void)
             cmocka_unit_test(test_ack_encode_refuses_what_decode_would),
             cmocka_unit_test(test_ack_finish),
             cmocka_unit_test(test_error_body_and_status_names),
+            cmocka_unit_test(test_batch_round_trip_clocks_events_status),
+            cmocka_unit_test(test_encoder_leaves_out_empty_optionals),
+            cmocka_unit_test(test_event_errors_spoil_only_their_event),
+            cmocka_unit_test(test_event_and_status_caps),
+            cmocka_unit_test(test_ack_round_trip_with_events),
+            cmocka_unit_test(test_ack_event_results_cap),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
