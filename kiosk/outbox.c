@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The terminal's outbox on SQLite: WAL with synchronous=FULL (a commit is fsynced before it
- * returns), a schema migrated by PRAGMA user_version, hot statements kept prepared on the
- * handle. Invariants: a vote leaves state 0 (pending) only through outbox_apply_ack(), and any
- * refused write is rolled back whole, so an error never leaves half a change behind. */
+ * returns), a schema migrated by PRAGMA user_version, every statement prepared once per handle.
+ * Invariants: a vote or event leaves state 0 (pending) only through outbox_apply_ack(); only
+ * sent ones are ever deleted (by the prune, 30 days after their ack), never pending or
+ * rejected ones; and any refused write is rolled back whole, so an error never leaves half a
+ * change behind. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -20,17 +22,26 @@
 #include "sqlerr.h"
 
 #define BUSY_TIMEOUT_MS 5000
+/* Sent votes and events are kept this long after their ack (for someone checking a terminal
+ * by hand), then deleted so that the file stops growing; the prune runs at most this often. */
+#define PRUNE_AGE_MS (30LL * 24 * 3600 * 1000)
+#define PRUNE_EVERY_MS (3600LL * 1000)
+/* Caps on what the small tables take: keys are the program's own names, values hold a
+ * credential or a shift id, an ETag is a short quoted string. */
+#define STATE_KEY_MAX 128
+#define STATE_VALUE_MAX 4096
+#define ETAG_MAX 256
+/* mono_ms travels as a JSON integer the collector reads exactly: below 2^53. */
+#define MONO_LIMIT (INT64_C(1) << 53)
 
-enum vote_state {
+enum item_state {
         STATE_PENDING = 0,  /* waiting to be sent */
         STATE_SENT = 1,     /* the collector stored it (now or before) */
         STATE_REJECTED = 2, /* the collector refused it; reason says why */
 };
 
 /* migrations[i] takes the schema from user_version i to i + 1, inside one transaction.
- * Append only: a shipped migration is never edited. Version 2 is meant to add the shift
- * events (a table shift_events(id, shift, kind, at_ms, state, seq) uploaded like votes);
- * it is not built yet. */
+ * Append only: a shipped migration is never edited. */
 static const char *const migrations[] = {
     /* 1: votes. `seq` is the order of arrival, unaffected by clock jumps; the index on
      * (state, seq) makes "oldest pending first" a range scan and counts per state cheap. */
@@ -42,25 +53,112 @@ static const char *const migrations[] = {
     " workplace TEXT NOT NULL,"
     " shift TEXT NOT NULL,"
     " cast_at_ms INTEGER NOT NULL,"
-    " state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 2)," /* enum vote_state */
+    " state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 2)," /* enum item_state */
     " reason TEXT,"                 /* why the collector rejected it */
     " seq INTEGER NOT NULL UNIQUE," /* arrival order */
     " acked_at_ms INTEGER"          /* wall clock when the ack was applied */
     ");"
     "CREATE INDEX votes_state_seq ON votes (state, seq);",
+    /* 2: a vote may be kept but not counted (suppressed: why; NULL for a counted vote) and
+     * carries its boot and CLOCK_BOOTTIME, for the collector's clock correction. Votes of
+     * version 1 are counted votes of an unknown boot. Shift events travel like votes, in a
+     * table of the same shape; the last roster pulled (one row) and small key/value state
+     * live beside them, so that one file holds everything the terminal must not forget. The
+     * partial index keeps the suppressed count from reading the whole table. */
+    "ALTER TABLE votes ADD COLUMN suppressed TEXT;"
+    "ALTER TABLE votes ADD COLUMN boot TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE votes ADD COLUMN mono_ms INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX votes_suppressed ON votes (state) WHERE suppressed IS NOT NULL;"
+    "CREATE TABLE events ("
+    " id TEXT NOT NULL PRIMARY KEY,"
+    " kind TEXT NOT NULL,"
+    " employee TEXT NOT NULL,"
+    " shift TEXT NOT NULL,"
+    " detail TEXT NOT NULL,"
+    " at_ms INTEGER NOT NULL,"
+    " boot TEXT NOT NULL,"
+    " mono_ms INTEGER NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0 CHECK (state BETWEEN 0 AND 2),"
+    " reason TEXT,"
+    " seq INTEGER NOT NULL UNIQUE,"
+    " acked_at_ms INTEGER"
+    ");"
+    "CREATE INDEX events_state_seq ON events (state, seq);"
+    "CREATE TABLE roster ("
+    " one INTEGER NOT NULL PRIMARY KEY CHECK (one = 1),"
+    " json TEXT NOT NULL,"          /* as the collector sent it */
+    " etag TEXT NOT NULL,"          /* its ETag, for If-None-Match; may be empty */
+    " saved_at_ms INTEGER NOT NULL" /* wall clock when it was saved */
+    ");"
+    "CREATE TABLE state (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* The statements a handle keeps prepared. The first three are needed by the migration and
+ * are prepared before it; the rest refer to the tables it makes. */
+enum stmt {
+        STMT_BEGIN, /* BEGIN IMMEDIATE: take the write lock up front */
+        STMT_COMMIT,
+        STMT_ROLLBACK,
+        STMT_INSERT_VOTE, /* one vote, with the next seq */
+        STMT_PEEK_VOTES,  /* oldest pending first */
+        STMT_MARK_VOTE,   /* pending → sent or rejected */
+        STMT_INSERT_EVENT,
+        STMT_PEEK_EVENTS,
+        STMT_MARK_EVENT,
+        STMT_COUNT,
+        STMT_PRUNE_VOTES,
+        STMT_PRUNE_EVENTS,
+        STMT_ROSTER_SAVE,
+        STMT_ROSTER_LOAD,
+        STMT_STATE_GET,
+        STMT_STATE_SET,
+        STMT_STATE_DELETE,
+        STMT_MAX,
+};
+#define STMT_FIRST_AFTER_MIGRATION STMT_INSERT_VOTE
+
+static const char *const stmt_sql[STMT_MAX] = {
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_INSERT_VOTE] = "INSERT INTO votes (id, level, channel, employee, workplace, shift,"
+                         " cast_at_ms, suppressed, boot, mono_ms, seq)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                         " (SELECT IFNULL(MAX(seq), 0) + 1 FROM votes))",
+    [STMT_PEEK_VOTES] = "SELECT id, level, channel, employee, workplace, shift, cast_at_ms,"
+                        " IFNULL(suppressed, ''), boot, mono_ms"
+                        " FROM votes WHERE state = 0 ORDER BY seq LIMIT ?1",
+    [STMT_MARK_VOTE] = "UPDATE votes SET state = ?2, reason = ?3, acked_at_ms = ?4"
+                       " WHERE id = ?1 AND state = 0",
+    [STMT_INSERT_EVENT] = "INSERT INTO events (id, kind, employee, shift, detail, at_ms, boot,"
+                          " mono_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                          " (SELECT IFNULL(MAX(seq), 0) + 1 FROM events))",
+    [STMT_PEEK_EVENTS] = "SELECT id, kind, employee, shift, detail, at_ms, boot, mono_ms"
+                         " FROM events WHERE state = 0 ORDER BY seq LIMIT ?1",
+    [STMT_MARK_EVENT] = "UPDATE events SET state = ?2, reason = ?3, acked_at_ms = ?4"
+                        " WHERE id = ?1 AND state = 0",
+    /* Each sub-select is a range scan of an index. */
+    [STMT_COUNT] = "SELECT (SELECT COUNT(*) FROM votes WHERE state = 0),"
+                   " (SELECT COUNT(*) FROM votes WHERE state = 1),"
+                   " (SELECT COUNT(*) FROM votes WHERE state = 2),"
+                   " (SELECT COUNT(*) FROM votes WHERE suppressed IS NOT NULL),"
+                   " (SELECT COUNT(*) FROM events WHERE state = 0)",
+    [STMT_PRUNE_VOTES] = "DELETE FROM votes WHERE state = 1 AND acked_at_ms < ?1",
+    [STMT_PRUNE_EVENTS] = "DELETE FROM events WHERE state = 1 AND acked_at_ms < ?1",
+    [STMT_ROSTER_SAVE] = "INSERT OR REPLACE INTO roster (one, json, etag, saved_at_ms)"
+                         " VALUES (1, ?1, ?2, ?3)",
+    [STMT_ROSTER_LOAD] = "SELECT json, etag FROM roster WHERE one = 1",
+    [STMT_STATE_GET] = "SELECT value FROM state WHERE key = ?1",
+    [STMT_STATE_SET] = "INSERT OR REPLACE INTO state (key, value) VALUES (?1, ?2)",
+    [STMT_STATE_DELETE] = "DELETE FROM state WHERE key = ?1",
+};
+
 struct outbox {
         sqlite3 *db;
-        char *path;             /* owned copy, for messages */
-        sqlite3_stmt *begin;    /* BEGIN IMMEDIATE: take the write lock up front */
-        sqlite3_stmt *commit;   /* COMMIT */
-        sqlite3_stmt *rollback; /* ROLLBACK */
-        sqlite3_stmt *insert;   /* one vote, with the next seq */
-        sqlite3_stmt *peek;     /* oldest pending first */
-        sqlite3_stmt *mark;     /* pending → sent or rejected */
-        sqlite3_stmt *count;    /* votes per state */
+        char *path;                   /* owned copy, for messages */
+        sqlite3_stmt *stmt[STMT_MAX]; /* prepared once, finalized by outbox_close() */
+        int64_t pruned_mono_ms;       /* CLOCK_MONOTONIC of the last prune; -1 never */
 };
 
 /* Why a file could not be opened for writing. SQLite's last system errno is no help: after
@@ -126,6 +224,27 @@ static int step_done(struct outbox *ob, sqlite3_stmt *s, const char *what)
         }
         stmt_done(s);
         return 0;
+}
+
+static int begin(struct outbox *ob, const char *what)
+{
+        return step_done(ob, ob->stmt[STMT_BEGIN], what);
+}
+
+static int commit(struct outbox *ob, const char *what)
+{
+        return step_done(ob, ob->stmt[STMT_COMMIT], what);
+}
+
+/* After a failed write: undo whatever the transaction did (SQLite may have rolled it back
+ * already, e.g. on SQLITE_FULL), and leave no statement half-stepped. */
+static void abandon(struct outbox *ob)
+{
+        for (int i = STMT_FIRST_AFTER_MIGRATION; i < STMT_MAX; i++)
+                if (ob->stmt[i])
+                        stmt_done(ob->stmt[i]);
+        if (!sqlite3_get_autocommit(ob->db))
+                (void)step_done(ob, ob->stmt[STMT_ROLLBACK], "rolling back");
 }
 
 /* Runs one or more ';'-separated statements, each prepared in turn (no values are spliced
@@ -241,7 +360,7 @@ static int migrate(struct outbox *ob)
                 return 0;
 
         /* Another handle may be migrating the same file: decide again under the write lock. */
-        r = step_done(ob, ob->begin, "starting the migration");
+        r = begin(ob, "starting the migration");
         if (r < 0)
                 return r;
         r = query_int(ob, "PRAGMA user_version", &version);
@@ -262,22 +381,24 @@ static int migrate(struct outbox *ob)
         r = exec_script(ob, sql, "migrating the schema");
         if (r < 0)
                 goto finish;
-        r = step_done(ob, ob->commit, "committing the migration");
+        r = commit(ob, "committing the migration");
         if (r >= 0)
                 log_info("outbox %s: schema migrated from version %" PRId64 " to %d", ob->path,
                          version, SCHEMA_VERSION);
 finish:
         if (r < 0 && !sqlite3_get_autocommit(ob->db))
-                (void)step_done(ob, ob->rollback, "rolling back the migration");
+                (void)step_done(ob, ob->stmt[STMT_ROLLBACK], "rolling back the migration");
         return r;
 }
 
-static int prepare(struct outbox *ob, const char *sql, sqlite3_stmt **ret)
+static int prepare_range(struct outbox *ob, int from, int to)
 {
-        int rc = sqlite3_prepare_v3(ob->db, sql, -1, SQLITE_PREPARE_PERSISTENT, ret, NULL);
-
-        if (rc != SQLITE_OK)
-                return map_error(ob->db, rc, ob->path, "preparing a statement");
+        for (int i = from; i < to; i++) {
+                int rc = sqlite3_prepare_v3(ob->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &ob->stmt[i], NULL);
+                if (rc != SQLITE_OK)
+                        return map_error(ob->db, rc, ob->path, "preparing a statement");
+        }
         return 0;
 }
 
@@ -300,6 +421,7 @@ int outbox_open(const char *path, struct outbox **ret)
         ob = calloc(1, sizeof(*ob));
         if (!ob)
                 return -ENOMEM;
+        ob->pruned_mono_ms = -1;
         ob->path = strdup(path);
         if (!ob->path) {
                 r = -ENOMEM;
@@ -324,35 +446,13 @@ int outbox_open(const char *path, struct outbox **ret)
         r = set_pragmas(ob);
         if (r < 0)
                 goto fail;
-
-        r = prepare(ob, "BEGIN IMMEDIATE", &ob->begin);
-        if (r >= 0)
-                r = prepare(ob, "COMMIT", &ob->commit);
-        if (r >= 0)
-                r = prepare(ob, "ROLLBACK", &ob->rollback);
+        r = prepare_range(ob, 0, STMT_FIRST_AFTER_MIGRATION);
         if (r < 0)
                 goto fail;
         r = migrate(ob);
         if (r < 0)
                 goto fail;
-
-        r = prepare(ob,
-                    "INSERT INTO votes (id, level, channel, employee, workplace, shift,"
-                    " cast_at_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                    " (SELECT IFNULL(MAX(seq), 0) + 1 FROM votes))",
-                    &ob->insert);
-        if (r >= 0)
-                r = prepare(ob,
-                            "SELECT id, level, channel, employee, workplace, shift, cast_at_ms"
-                            " FROM votes WHERE state = 0 ORDER BY seq LIMIT ?1",
-                            &ob->peek);
-        if (r >= 0)
-                r = prepare(ob,
-                            "UPDATE votes SET state = ?2, reason = ?3, acked_at_ms = ?4"
-                            " WHERE id = ?1 AND state = 0",
-                            &ob->mark);
-        if (r >= 0)
-                r = prepare(ob, "SELECT state, COUNT(*) FROM votes GROUP BY state", &ob->count);
+        r = prepare_range(ob, STMT_FIRST_AFTER_MIGRATION, STMT_MAX);
         if (r < 0)
                 goto fail;
 
@@ -367,13 +467,8 @@ void outbox_close(struct outbox *ob)
 {
         if (!ob)
                 return;
-        sqlite3_finalize(ob->count);
-        sqlite3_finalize(ob->mark);
-        sqlite3_finalize(ob->peek);
-        sqlite3_finalize(ob->insert);
-        sqlite3_finalize(ob->rollback);
-        sqlite3_finalize(ob->commit);
-        sqlite3_finalize(ob->begin);
+        for (int i = STMT_MAX - 1; i >= 0; i--)
+                sqlite3_finalize(ob->stmt[i]);
         if (ob->db && sqlite3_close(ob->db) != SQLITE_OK)
                 log_error("outbox %s: closing: %s", ob->path, sqlite3_errmsg(ob->db));
         free(ob->path);
@@ -386,30 +481,94 @@ static bool fits(const char *s, size_t size)
         return strnlen(s, size) < size;
 }
 
+/* Empty, or valid by `valid`; and NUL-terminated within size. */
+static bool optional(const char *s, size_t size, bool (*valid)(const char *))
+{
+        return fits(s, size) && (s[0] == 0 || valid(s));
+}
+
+static bool printable(const char *s, size_t size)
+{
+        if (!fits(s, size))
+                return false;
+        for (; *s; s++)
+                if (*s < 0x20 || *s > 0x7e)
+                        return false;
+        return true;
+}
+
+static bool mono_valid(int64_t mono_ms)
+{
+        return mono_ms >= 0 && mono_ms < MONO_LIMIT;
+}
+
 static bool vote_storable(const struct vote *v)
 {
         return fits(v->id.s, sizeof(v->id.s)) && vote_id_valid(v->id.s) &&
                vote_level_valid(v->level) && fits(v->channel, sizeof(v->channel)) &&
                vote_channel_valid(v->channel) && fits(v->employee, sizeof(v->employee)) &&
-               vote_ref_valid(v->employee) && fits(v->workplace, sizeof(v->workplace)) &&
-               (v->workplace[0] == 0 || vote_ref_valid(v->workplace)) &&
-               fits(v->shift, sizeof(v->shift));
+               vote_ref_valid(v->employee) &&
+               optional(v->workplace, sizeof(v->workplace), vote_ref_valid) &&
+               fits(v->shift, sizeof(v->shift)) &&
+               optional(v->suppressed, sizeof(v->suppressed), vote_word_valid) &&
+               optional(v->boot, sizeof(v->boot), vote_id_valid) && mono_valid(v->mono_ms);
 }
 
-/* After a failed write: undo whatever the transaction did (SQLite may have rolled it back
- * already, e.g. on SQLITE_FULL). */
-static void abandon(struct outbox *ob)
+static bool event_storable(const struct vote_event *e)
 {
-        sqlite3_reset(ob->insert);
-        sqlite3_reset(ob->mark);
-        if (!sqlite3_get_autocommit(ob->db))
-                (void)step_done(ob, ob->rollback, "rolling back");
+        return fits(e->id.s, sizeof(e->id.s)) && vote_id_valid(e->id.s) &&
+               fits(e->kind, sizeof(e->kind)) && vote_word_valid(e->kind) &&
+               optional(e->employee, sizeof(e->employee), vote_ref_valid) &&
+               optional(e->shift, sizeof(e->shift), vote_id_valid) &&
+               printable(e->detail, sizeof(e->detail)) &&
+               optional(e->boot, sizeof(e->boot), vote_id_valid) && mono_valid(e->mono_ms);
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *text)
+{
+        return sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+}
+
+/* "" is stored as NULL: the column's way of saying "none". */
+static int bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
+{
+        return text && *text ? bind_text(s, i, text) : sqlite3_bind_null(s, i);
+}
+
+/* Steps an INSERT or UPDATE whose values are bound; on a bind failure (rc) or a step failure
+ * the statement is reset and the errno returned. */
+static int run_bound(struct outbox *ob, sqlite3_stmt *s, int rc, const char *what)
+{
+        if (rc != SQLITE_OK) {
+                int r = map_error(ob->db, rc, ob->path, what);
+                stmt_done(s);
+                return r;
+        }
+        return step_done(ob, s, what);
+}
+
+/* One write in its own transaction: BEGIN IMMEDIATE, the bound statement, COMMIT. An explicit
+ * transaction rather than autocommit so that a failure anywhere is undone by abandon(). */
+static int write_one(struct outbox *ob, sqlite3_stmt *s, int rc, const char *what)
+{
+        int r;
+
+        r = begin(ob, what);
+        if (r >= 0)
+                r = run_bound(ob, s, rc, what);
+        else
+                stmt_done(s);
+        if (r >= 0)
+                r = commit(ob, what);
+        if (r < 0)
+                abandon(ob);
+        return r;
 }
 
 int outbox_add(struct outbox *ob, const struct vote *v)
 {
         sqlite3_stmt *s;
-        int rc, r;
+        int rc;
 
         if (!ob || !v)
                 return -EINVAL;
@@ -417,38 +576,62 @@ int outbox_add(struct outbox *ob, const struct vote *v)
                 log_error("outbox %s: refusing a malformed vote", ob->path);
                 return -EINVAL;
         }
-
-        r = step_done(ob, ob->begin, "starting to add a vote");
-        if (r < 0)
-                goto finish;
-        s = ob->insert;
-        if (sqlite3_bind_text(s, 1, v->id.s, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_int(s, 2, v->level) != SQLITE_OK ||
-            sqlite3_bind_text(s, 3, v->channel, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(s, 4, v->employee, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(s, 5, v->workplace, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_text(s, 6, v->shift, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_bind_int64(s, 7, v->cast_at_ms) != SQLITE_OK) {
-                r = map_error(ob->db, sqlite3_errcode(ob->db), ob->path, "binding a vote");
-                stmt_done(s);
-                goto finish;
-        }
-        rc = sqlite3_step(s);
-        if (rc != SQLITE_DONE) {
-                r = map_error(ob->db, rc, ob->path, "adding a vote");
-                stmt_done(s);
-                goto finish;
-        }
-        stmt_done(s);
-        r = step_done(ob, ob->commit, "committing a vote");
-finish:
-        if (r < 0)
-                abandon(ob);
-        return r;
+        s = ob->stmt[STMT_INSERT_VOTE];
+        rc = bind_text(s, 1, v->id.s);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int(s, 2, v->level);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 3, v->channel);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 4, v->employee);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 5, v->workplace);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 6, v->shift);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 7, v->cast_at_ms);
+        if (rc == SQLITE_OK)
+                rc = bind_text_or_null(s, 8, v->suppressed);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 9, v->boot);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 10, v->mono_ms);
+        return write_one(ob, s, rc, "adding a vote");
 }
 
-/* Copies a text column into a fixed buffer; a value that does not fit means a damaged file. */
-static int column_copy(sqlite3_stmt *s, int col, char *dst, size_t size)
+int outbox_add_event(struct outbox *ob, const struct vote_event *e)
+{
+        sqlite3_stmt *s;
+        int rc;
+
+        if (!ob || !e)
+                return -EINVAL;
+        if (!event_storable(e)) {
+                log_error("outbox %s: refusing a malformed event", ob->path);
+                return -EINVAL;
+        }
+        s = ob->stmt[STMT_INSERT_EVENT];
+        rc = bind_text(s, 1, e->id.s);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 2, e->kind);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 3, e->employee);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 4, e->shift);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 5, e->detail);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 6, e->at_ms);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 7, e->boot);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 8, e->mono_ms);
+        return write_one(ob, s, rc, "adding an event");
+}
+
+/* Copies a text column into a fixed buffer; a value that does not fit means a damaged file,
+ * or, for callers that pass their own buffer, -ENOBUFS. */
+static int column_copy(sqlite3_stmt *s, int col, char *dst, size_t size, int too_long)
 {
         const unsigned char *text = sqlite3_column_text(s, col);
         int len = sqlite3_column_bytes(s, col);
@@ -456,53 +639,89 @@ static int column_copy(sqlite3_stmt *s, int col, char *dst, size_t size)
         if (!text)
                 return sqlite3_errcode(sqlite3_db_handle(s)) == SQLITE_NOMEM ? -ENOMEM : -EIO;
         if (len < 0 || (size_t)len >= size)
-                return -EIO;
+                return too_long;
         memcpy(dst, text, (size_t)len);
         dst[len] = 0;
         return 0;
 }
 
-int outbox_peek(struct outbox *ob, size_t max, struct vote *votes, size_t *ret_n)
+/* A stored row back into its struct; `into` is the i-th element of the caller's array. */
+typedef int (*row_reader)(sqlite3_stmt *s, void *into, size_t i);
+
+static int read_vote(sqlite3_stmt *s, void *into, size_t i)
 {
-        sqlite3_stmt *s;
+        struct vote *v = (struct vote *)into + i;
+        int r;
+
+        memset(v, 0, sizeof(*v));
+        v->level = sqlite3_column_int(s, 1);
+        v->cast_at_ms = sqlite3_column_int64(s, 6);
+        v->mono_ms = sqlite3_column_int64(s, 9);
+        r = column_copy(s, 0, v->id.s, sizeof(v->id.s), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 2, v->channel, sizeof(v->channel), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 3, v->employee, sizeof(v->employee), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 4, v->workplace, sizeof(v->workplace), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 5, v->shift, sizeof(v->shift), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 7, v->suppressed, sizeof(v->suppressed), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 8, v->boot, sizeof(v->boot), -EIO);
+        return r;
+}
+
+static int read_event(sqlite3_stmt *s, void *into, size_t i)
+{
+        struct vote_event *e = (struct vote_event *)into + i;
+        int r;
+
+        memset(e, 0, sizeof(*e));
+        e->at_ms = sqlite3_column_int64(s, 5);
+        e->mono_ms = sqlite3_column_int64(s, 7);
+        r = column_copy(s, 0, e->id.s, sizeof(e->id.s), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 1, e->kind, sizeof(e->kind), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 2, e->employee, sizeof(e->employee), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 3, e->shift, sizeof(e->shift), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 4, e->detail, sizeof(e->detail), -EIO);
+        if (r >= 0)
+                r = column_copy(s, 6, e->boot, sizeof(e->boot), -EIO);
+        return r;
+}
+
+/* The oldest `max` pending rows of a peek statement, through `read`. */
+static int peek(struct outbox *ob, sqlite3_stmt *s, row_reader read, size_t max, void *into,
+                size_t *ret_n, const char *what)
+{
         size_t n = 0;
         int rc, r = 0;
 
-        if (!ob || !ret_n || (max > 0 && !votes))
-                return -EINVAL;
         if (max == 0) {
                 *ret_n = 0;
                 return 0;
         }
-        s = ob->peek;
         if (sqlite3_bind_int64(s, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max) != SQLITE_OK) {
                 r = map_error(ob->db, sqlite3_errcode(ob->db), ob->path, "binding a limit");
                 goto finish;
         }
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-                struct vote *v = &votes[n];
-
-                memset(v, 0, sizeof(*v));
-                v->level = sqlite3_column_int(s, 1);
-                v->cast_at_ms = sqlite3_column_int64(s, 6);
-                r = column_copy(s, 0, v->id.s, sizeof(v->id.s));
-                if (r >= 0)
-                        r = column_copy(s, 2, v->channel, sizeof(v->channel));
-                if (r >= 0)
-                        r = column_copy(s, 3, v->employee, sizeof(v->employee));
-                if (r >= 0)
-                        r = column_copy(s, 4, v->workplace, sizeof(v->workplace));
-                if (r >= 0)
-                        r = column_copy(s, 5, v->shift, sizeof(v->shift));
+                r = read(s, into, n);
                 if (r < 0) {
-                        log_error("outbox %s: a stored vote does not fit the vote model", ob->path);
+                        log_error("outbox %s: %s: a stored row does not fit the model", ob->path,
+                                  what);
                         goto finish;
                 }
                 if (++n == max)
                         break;
         }
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-                r = map_error(ob->db, rc, ob->path, "reading pending votes");
+                r = map_error(ob->db, rc, ob->path, what);
                 goto finish;
         }
         *ret_n = n;
@@ -511,111 +730,328 @@ finish:
         return r;
 }
 
-/* Where id stands in sent[]: at `hint` when the collector kept the order, else searched. */
-static const struct vote *find_sent(const struct vote *sent, size_t n, size_t hint,
-                                    const vote_id *id)
+int outbox_peek(struct outbox *ob, size_t max, struct vote *votes, size_t *ret_n)
 {
-        if (hint < n && strncmp(sent[hint].id.s, id->s, sizeof(id->s)) == 0)
-                return &sent[hint];
-        for (size_t i = 0; i < n; i++)
-                if (strncmp(sent[i].id.s, id->s, sizeof(id->s)) == 0)
-                        return &sent[i];
+        if (!ob || !ret_n || (max > 0 && !votes))
+                return -EINVAL;
+        return peek(ob, ob->stmt[STMT_PEEK_VOTES], read_vote, max, votes, ret_n,
+                    "reading pending votes");
+}
+
+int outbox_peek_events(struct outbox *ob, size_t max, struct vote_event *events, size_t *ret_n)
+{
+        if (!ob || !ret_n || (max > 0 && !events))
+                return -EINVAL;
+        return peek(ob, ob->stmt[STMT_PEEK_EVENTS], read_event, max, events, ret_n,
+                    "reading pending events");
+}
+
+/* Where id stands among the n ids sent (each `stride` bytes apart, starting at `first`): at
+ * `hint` when the collector kept the order, else searched. NULL when it was not sent. */
+static const vote_id *find_sent(const void *first, size_t stride, size_t n, size_t hint,
+                                const vote_id *id)
+{
+        const char *base = first;
+
+        if (hint < n) {
+                const vote_id *at = (const vote_id *)(base + hint * stride);
+                if (strncmp(at->s, id->s, sizeof(id->s)) == 0)
+                        return at;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const vote_id *at = (const vote_id *)(base + i * stride);
+                if (strncmp(at->s, id->s, sizeof(id->s)) == 0)
+                        return at;
+        }
         return NULL;
 }
 
-static int64_t wall_ms(void)
+static int64_t clock_ms(clockid_t clock)
 {
         struct timespec ts;
 
-        clock_gettime(CLOCK_REALTIME, &ts);
+        clock_gettime(clock, &ts);
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int outbox_apply_ack(struct outbox *ob, const struct vote *sent, size_t n,
-                     const struct proto_ack *ack)
+static bool results_valid(const struct proto_result *results, size_t n)
 {
-        int64_t now = wall_ms();
-        int r;
-
-        if (!ob || !ack || (n > 0 && !sent) || (ack->n_results > 0 && !ack->results))
-                return -EINVAL;
-        for (size_t i = 0; i < ack->n_results; i++) {
-                enum proto_status st = ack->results[i].status;
+        if (n > 0 && !results)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                enum proto_status st = results[i].status;
                 if (st != PROTO_STORED && st != PROTO_DUPLICATE && st != PROTO_REJECTED)
-                        return -EINVAL;
+                        return false;
         }
+        return true;
+}
 
-        r = step_done(ob, ob->begin, "starting to apply an ack");
-        if (r < 0)
-                goto finish;
-        for (size_t i = 0; i < ack->n_results; i++) {
-                const struct proto_result *res = &ack->results[i];
-                const struct vote *v = find_sent(sent, n, res->index, &res->id);
-                sqlite3_stmt *s = ob->mark;
+/* Marks the sent items that the results name, with the mark statement s (votes or events).
+ * Inside the caller's transaction. */
+static int mark_results(struct outbox *ob, sqlite3_stmt *s, const void *first, size_t stride,
+                        size_t n, const struct proto_result *results, size_t n_results, int64_t now)
+{
+        for (size_t i = 0; i < n_results; i++) {
+                const struct proto_result *res = &results[i];
+                const vote_id *id = find_sent(first, stride, n, res->index, &res->id);
                 bool rejected = res->status == PROTO_REJECTED;
                 const char *reason = res->reason;
-                int rc;
+                int rc, r;
 
-                if (!v)
+                if (!id)
                         continue;
                 if (rejected && (!fits(reason, sizeof(res->reason)) || !*reason))
                         reason = "rejected by the collector";
-                rc = sqlite3_bind_text(s, 1, v->id.s, -1, SQLITE_STATIC);
+                rc = bind_text(s, 1, id->s);
                 if (rc == SQLITE_OK)
                         rc = sqlite3_bind_int(s, 2, rejected ? STATE_REJECTED : STATE_SENT);
                 if (rc == SQLITE_OK)
-                        rc = rejected ? sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC)
-                                      : sqlite3_bind_null(s, 3);
+                        rc = rejected ? bind_text(s, 3, reason) : sqlite3_bind_null(s, 3);
                 if (rc == SQLITE_OK)
                         rc = sqlite3_bind_int64(s, 4, now);
-                if (rc != SQLITE_OK) {
-                        r = map_error(ob->db, rc, ob->path, "binding an ack");
-                        stmt_done(s);
-                        goto finish;
-                }
-                r = step_done(ob, s, "marking a vote");
+                r = run_bound(ob, s, rc, "applying an ack");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int outbox_prune(struct outbox *ob, int64_t before_ms)
+{
+        int64_t deleted = 0;
+        int r;
+
+        if (!ob)
+                return -EINVAL;
+        r = begin(ob, "starting to prune");
+        if (r < 0)
+                goto finish;
+        for (int i = STMT_PRUNE_VOTES; i <= STMT_PRUNE_EVENTS; i++) {
+                sqlite3_stmt *s = ob->stmt[i];
+
+                r = run_bound(ob, s, sqlite3_bind_int64(s, 1, before_ms), "pruning");
                 if (r < 0)
                         goto finish;
+                deleted += sqlite3_changes64(ob->db);
         }
-        r = step_done(ob, ob->commit, "committing an ack");
+        r = commit(ob, "committing a prune");
 finish:
-        if (r < 0)
+        if (r < 0) {
                 abandon(ob);
-        return r;
+                return r;
+        }
+        if (deleted > 0)
+                log_info("outbox %s: %" PRId64 " sent votes and events older than their keep "
+                         "time deleted",
+                         ob->path, deleted);
+        return deleted > INT_MAX ? INT_MAX : (int)deleted;
+}
+
+/* Once an hour per handle, riding on an ack: cheap, and only a handle that sends ever
+ * prunes. A failure only delays it; the ack it follows stands. */
+static void prune_if_due(struct outbox *ob)
+{
+        int64_t now = clock_ms(CLOCK_MONOTONIC);
+
+        if (ob->pruned_mono_ms >= 0 && now - ob->pruned_mono_ms < PRUNE_EVERY_MS)
+                return;
+        ob->pruned_mono_ms = now;
+        (void)outbox_prune(ob, clock_ms(CLOCK_REALTIME) - PRUNE_AGE_MS);
+}
+
+int outbox_apply_ack(struct outbox *ob, const struct vote *sent, size_t n,
+                     const struct vote_event *sent_events, size_t n_events,
+                     const struct proto_ack *ack)
+{
+        int64_t now = clock_ms(CLOCK_REALTIME);
+        int r;
+
+        if (!ob || !ack || (n > 0 && !sent) || (n_events > 0 && !sent_events) ||
+            !results_valid(ack->results, ack->n_results) ||
+            !results_valid(ack->event_results, ack->n_event_results))
+                return -EINVAL;
+
+        r = begin(ob, "starting to apply an ack");
+        if (r >= 0)
+                r = mark_results(ob, ob->stmt[STMT_MARK_VOTE], sent, sizeof(*sent), n, ack->results,
+                                 ack->n_results, now);
+        if (r >= 0)
+                r = mark_results(ob, ob->stmt[STMT_MARK_EVENT], sent_events, sizeof(*sent_events),
+                                 n_events, ack->event_results, ack->n_event_results, now);
+        if (r >= 0)
+                r = commit(ob, "committing an ack");
+        if (r < 0) {
+                abandon(ob);
+                return r;
+        }
+        prune_if_due(ob);
+        return 0;
 }
 
 int outbox_counts(struct outbox *ob, struct outbox_counts *ret)
 {
-        struct outbox_counts c = {0};
         sqlite3_stmt *s;
         int rc, r = 0;
 
         if (!ob || !ret)
                 return -EINVAL;
-        s = ob->count;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-                int64_t n = sqlite3_column_int64(s, 1);
-
-                switch (sqlite3_column_int(s, 0)) {
-                case STATE_PENDING:
-                        c.pending = n;
-                        break;
-                case STATE_SENT:
-                        c.sent = n;
-                        break;
-                case STATE_REJECTED:
-                        c.rejected = n;
-                        break;
-                default:
-                        break;
-                }
-        }
-        if (rc != SQLITE_DONE) {
+        s = ob->stmt[STMT_COUNT];
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW) {
                 r = map_error(ob->db, rc, ob->path, "counting votes");
                 goto finish;
         }
-        *ret = c;
+        *ret = (struct outbox_counts){
+            .pending = sqlite3_column_int64(s, 0),
+            .sent = sqlite3_column_int64(s, 1),
+            .rejected = sqlite3_column_int64(s, 2),
+            .suppressed = sqlite3_column_int64(s, 3),
+            .events_pending = sqlite3_column_int64(s, 4),
+        };
 finish:
         stmt_done(s);
         return r;
+}
+
+int outbox_roster_save(struct outbox *ob, const char *json, size_t len, const char *etag)
+{
+        sqlite3_stmt *s;
+        int rc;
+
+        if (!etag)
+                etag = "";
+        if (!ob || !json || len == 0 || len > PROTO_BODY_MAX || memchr(json, 0, len) ||
+            !printable(etag, ETAG_MAX))
+                return -EINVAL;
+        s = ob->stmt[STMT_ROSTER_SAVE];
+        rc = sqlite3_bind_text(s, 1, json, (int)len, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+                rc = bind_text(s, 2, etag);
+        if (rc == SQLITE_OK)
+                rc = sqlite3_bind_int64(s, 3, clock_ms(CLOCK_REALTIME));
+        return write_one(ob, s, rc, "saving the roster");
+}
+
+int outbox_roster_load(struct outbox *ob, char **ret_json, size_t *ret_len, char *etag,
+                       size_t etag_size)
+{
+        sqlite3_stmt *s;
+        const unsigned char *text;
+        char *json;
+        int rc, len, r;
+
+        if (!ob || !ret_json || (etag_size > 0 && !etag))
+                return -EINVAL;
+        s = ob->stmt[STMT_ROSTER_LOAD];
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE) {
+                r = -ENOENT;
+                goto finish;
+        }
+        if (rc != SQLITE_ROW) {
+                r = map_error(ob->db, rc, ob->path, "loading the roster");
+                goto finish;
+        }
+        if (etag_size > 0) {
+                r = column_copy(s, 1, etag, etag_size, -ENOBUFS);
+                if (r < 0)
+                        goto finish;
+        }
+        text = sqlite3_column_text(s, 0);
+        len = sqlite3_column_bytes(s, 0);
+        if (!text || len < 0) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        json = malloc((size_t)len + 1);
+        if (!json) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        memcpy(json, text, (size_t)len);
+        json[len] = 0;
+        *ret_json = json;
+        if (ret_len)
+                *ret_len = (size_t)len;
+        r = 0;
+finish:
+        stmt_done(s);
+        return r;
+}
+
+static bool state_key_valid(const char *key)
+{
+        return key && *key && printable(key, STATE_KEY_MAX + 1);
+}
+
+int outbox_state_get(struct outbox *ob, const char *key, char *buf, size_t n)
+{
+        sqlite3_stmt *s;
+        int rc, r;
+
+        if (!ob || !state_key_valid(key) || !buf || n == 0)
+                return -EINVAL;
+        s = ob->stmt[STMT_STATE_GET];
+        rc = bind_text(s, 1, key);
+        if (rc != SQLITE_OK) {
+                r = map_error(ob->db, rc, ob->path, "binding a state key");
+                goto finish;
+        }
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE)
+                r = -ENOENT;
+        else if (rc != SQLITE_ROW)
+                r = map_error(ob->db, rc, ob->path, "reading state");
+        else
+                r = column_copy(s, 0, buf, n, -ENOBUFS);
+finish:
+        stmt_done(s);
+        return r;
+}
+
+int outbox_state_set_many(struct outbox *ob, const char *const *keys, const char *const *values,
+                          size_t n)
+{
+        sqlite3_stmt *s;
+        int r;
+
+        if (!ob || (n > 0 && (!keys || !values)))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (!state_key_valid(keys[i]) || !values[i] ||
+                    strnlen(values[i], STATE_VALUE_MAX + 1) > STATE_VALUE_MAX)
+                        return -EINVAL;
+
+        s = ob->stmt[STMT_STATE_SET];
+        r = begin(ob, "starting to set state");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                int rc = bind_text(s, 1, keys[i]);
+                if (rc == SQLITE_OK)
+                        rc = bind_text(s, 2, values[i]);
+                r = run_bound(ob, s, rc, "setting state");
+        }
+        if (r >= 0)
+                r = commit(ob, "committing state");
+        if (r < 0)
+                abandon(ob);
+        return r;
+}
+
+int outbox_state_set(struct outbox *ob, const char *key, const char *value)
+{
+        return outbox_state_set_many(ob, &key, &value, 1);
+}
+
+int outbox_state_delete(struct outbox *ob, const char *key)
+{
+        sqlite3_stmt *s;
+        int r;
+
+        if (!ob || !state_key_valid(key))
+                return -EINVAL;
+        s = ob->stmt[STMT_STATE_DELETE];
+        r = write_one(ob, s, bind_text(s, 1, key), "deleting state");
+        if (r < 0)
+                return r;
+        return sqlite3_changes(ob->db) > 0 ? 1 : 0;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The uploader: batches from the outbox POSTed over HTTPS with libcurl (the only file that
- * includes curl.h), checked against the configured CA only. Invariant, after systemd's
- * journal-upload: nothing is marked sent unless the collector answered 200 with an ack whose
- * every result names, in order, exactly the vote that was sent at that position. */
+/* The uploader: the only file that includes curl.h. Over HTTPS checked against the configured
+ * CA only, it enrolls the terminal with a one-time code when it has no credential, pulls the
+ * terminal's roster (GET with If-None-Match, kept in the outbox), and POSTs batches of votes
+ * and events with the terminal's status. Invariant, after systemd's journal-upload: nothing is
+ * marked sent unless the collector answered 200 with an ack whose every result names, in
+ * order, exactly the vote or event that was sent at that position. After a 401/403 it sends
+ * nothing more until restarted. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -21,29 +24,53 @@
 #include "log.h"
 #include "outbox.h"
 #include "proto.h"
+#include "roster.h"
 #include "sync.h"
 
-#define API_PATH "/api/v1/votes"
+#define VOTES_PATH "/api/v1/votes"
+#define PULL_PATH "/api/v1/terminal"
+#define ENROLL_PATH "/api/v1/enroll"
 /* With nothing to do, look at the outbox and greet the collector this often. */
 #define POLL_MS 30000
+/* Pull the roster at least this often, besides at start and after uploads. */
+#define PULL_MS (5 * 60 * 1000)
 #define ERROR_QUOTE_MAX 160 /* bytes of the collector's error text quoted in messages */
+#define ETAG_MAX 256        /* as the outbox keeps it */
+#define AUTH_MAX 512        /* "Authorization: Bearer <id>:<secret>" */
+/* The outbox state keys of an enrolled credential. */
+#define STATE_TERMINAL_ID "terminal_id"
+#define STATE_TERMINAL_SECRET "terminal_secret"
+#define NOT_AUTHORISED "not authorised: revoked or unknown terminal"
 
 #ifndef OTSINKA_VERSION
 #define OTSINKA_VERSION "0"
 #endif
 
 /* What one uploader keeps between round trips. sync_once() builds one for a single trip; the
- * thread keeps its own for its lifetime, so the TLS connection is reused between batches. */
+ * thread keeps its own for its lifetime, so the TLS connection is reused between requests. */
 struct link {
         const struct sync_options *opts; /* borrowed */
         const atomic_bool *stop;         /* set to abandon a transfer; NULL for none */
         struct outbox *ob;               /* own handle; NULL until opened or after a failure */
         CURL *curl;                      /* reused: keeps the connection alive */
-        struct curl_slist *headers;      /* Authorization, Content-Type, Accept, no Expect */
-        char *url;                       /* opts->url + API_PATH */
-        struct vote *sent;               /* opts->batch_max votes: the batch in flight */
-        struct proto_vote *wire;         /* the same votes as the encoder takes them */
-        char curl_err[CURL_ERROR_SIZE];  /* curl's message for the last transfer */
+        char *url_votes, *url_pull, *url_enroll; /* opts->url + the paths */
+        /* The credential in effect (configured or enrolled); empty until known. */
+        char terminal_id[VOTE_REF_MAX + 1];
+        bool kept_checked;                 /* the outbox was looked at for an enrolled credential */
+        char auth[AUTH_MAX];               /* the Authorization header line; wiped at the end */
+        struct curl_slist *post_headers;   /* Authorization, Content-Type, Accept, no Expect */
+        struct curl_slist *enroll_headers; /* the same without Authorization */
+        struct vote *sent;                 /* opts->batch_max votes: the batch in flight */
+        struct proto_vote *wire;           /* the same votes as the encoder takes them */
+        struct vote_event *sent_events;    /* opts->batch_max events, likewise */
+        struct proto_event *wire_events;
+        char etag[ETAG_MAX];            /* the ETag header of the last answer; "" none */
+        char curl_err[CURL_ERROR_SIZE]; /* curl's message for the last transfer */
+        /* What the batches report (docs/protocol.md, "Fleet status"). */
+        char version[PROTO_VERSION_STR_MAX];
+        char report_error[PROTO_REASON_MAX]; /* the last sync error, printable ASCII */
+        bool clock_known;                    /* clock_offset_ms was measured */
+        int64_t clock_offset_ms;             /* collector's clock minus ours */
 };
 
 __attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int r,
@@ -81,6 +108,7 @@ static int global_init(char *err, size_t errlen)
         return 0;
 }
 
+/* Printable ASCII without spaces: safe inside a header line. */
 static bool printable_token(const char *s)
 {
         if (!s || !*s)
@@ -91,6 +119,23 @@ static bool printable_token(const char *s)
         return true;
 }
 
+static bool empty(const char *s)
+{
+        return !s || !*s;
+}
+
+/* Copies s into out (n bytes), every byte that is not printable ASCII made '?': what the
+ * protocol allows in a status report. */
+static void scrub(char *out, size_t n, const char *s)
+{
+        size_t i = 0;
+
+        for (; s && s[i] && i + 1 < n; i++)
+                out[i] = s[i] >= 0x20 && s[i] <= 0x7e ? s[i] : '?';
+        if (n > 0)
+                out[i] = 0;
+}
+
 static int check_options(const struct sync_options *o, bool thread, char *err, size_t errlen)
 {
         if (!o)
@@ -99,12 +144,24 @@ static int check_options(const struct sync_options *o, bool thread, char *err, s
                 return fail(err, errlen, -EINVAL, "the collector's URL must start with https://");
         if (!o->ca_file || !*o->ca_file)
                 return fail(err, errlen, -EINVAL, "no CA file for the collector's certificate");
-        if (!vote_ref_valid(o->terminal_id))
+        /* No credential at all is allowed (enrolled or enrolling); half of one is not. */
+        if (!empty(o->terminal_id) || !empty(o->secret)) {
+                if (!vote_ref_valid(o->terminal_id))
+                        return fail(err, errlen, -EINVAL,
+                                    "the terminal id must be 1 to %d of A-Z a-z 0-9 . _ -",
+                                    VOTE_REF_MAX);
+                if (!printable_token(o->secret) || strlen(o->secret) >= ENROLL_SECRET_MAX)
+                        return fail(err, errlen, -EINVAL,
+                                    "the terminal secret must be 1 to %d bytes of printable ASCII "
+                                    "without spaces",
+                                    ENROLL_SECRET_MAX - 1);
+        }
+        if (!empty(o->enroll_code) &&
+            (!printable_token(o->enroll_code) || strlen(o->enroll_code) >= ENROLL_CODE_MAX))
                 return fail(err, errlen, -EINVAL,
-                            "the terminal id must be 1 to %d of A-Z a-z 0-9 . _ -", VOTE_REF_MAX);
-        if (!printable_token(o->secret))
-                return fail(err, errlen, -EINVAL,
-                            "the terminal secret must be printable ASCII without spaces");
+                            "the enrollment code must be 1 to %d bytes of printable ASCII "
+                            "without spaces",
+                            ENROLL_CODE_MAX - 1);
         if (!o->db_path || !*o->db_path)
                 return fail(err, errlen, -EINVAL, "no outbox path");
         if (o->batch_max < 1 || o->batch_max > PROTO_BATCH_MAX)
@@ -116,68 +173,132 @@ static int check_options(const struct sync_options *o, bool thread, char *err, s
         return 0;
 }
 
+static void forget_credential(struct link *l)
+{
+        curl_slist_free_all(l->post_headers);
+        l->post_headers = NULL;
+        sodium_memzero(l->auth, sizeof(l->auth));
+        l->terminal_id[0] = 0;
+}
+
 static void link_finish(struct link *l)
 {
+        forget_credential(l);
         outbox_close(l->ob);
         curl_easy_cleanup(l->curl);
-        curl_slist_free_all(l->headers);
-        free(l->url);
+        curl_slist_free_all(l->enroll_headers);
+        free(l->url_votes);
+        free(l->url_pull);
+        free(l->url_enroll);
         free(l->sent);
         free(l->wire);
+        free(l->sent_events);
+        free(l->wire_events);
         memset(l, 0, sizeof(*l));
+}
+
+/* Appends the headers every JSON POST carries to *list. No "Expect: 100-continue": one round
+ * trip, and the collector reads the body anyway. */
+static int add_json_headers(struct curl_slist **list)
+{
+        static const char *const more[] = {"Content-Type: application/json",
+                                           "Accept: application/json", "Expect:"};
+
+        for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+                struct curl_slist *h = curl_slist_append(*list, more[i]);
+                if (!h)
+                        return -ENOMEM;
+                *list = h;
+        }
+        return 0;
+}
+
+/* Puts a credential in effect: the Authorization header for every later request. */
+static int use_credential(struct link *l, const char *terminal_id, const char *secret)
+{
+        int n;
+
+        forget_credential(l);
+        n = snprintf(l->auth, sizeof(l->auth), "Authorization: Bearer %s:%s", terminal_id, secret);
+        if (n < 0 || (size_t)n >= sizeof(l->auth)) {
+                sodium_memzero(l->auth, sizeof(l->auth));
+                return -ENAMETOOLONG;
+        }
+        l->post_headers = curl_slist_append(NULL, l->auth);
+        if (!l->post_headers || add_json_headers(&l->post_headers) < 0) {
+                forget_credential(l);
+                return -ENOMEM;
+        }
+        memcpy(l->terminal_id, terminal_id, strlen(terminal_id) + 1);
+        return 0;
+}
+
+static char *url_join(const char *base, size_t len, const char *path)
+{
+        struct buf b;
+
+        buf_init(&b, 4096);
+        buf_printf(&b, "%.*s%s", (int)len, base, path);
+        return buf_take(&b, NULL);
 }
 
 static int link_init(struct link *l, const struct sync_options *o, const atomic_bool *stop,
                      char *err, size_t errlen)
 {
-        static const char *const more[] = {"Content-Type: application/json",
-                                           "Accept: application/json", "Expect:"};
-        struct buf b;
         size_t ulen = strlen(o->url);
-        int r;
+        size_t max = o->batch_max;
 
         memset(l, 0, sizeof(*l));
         l->opts = o;
         l->stop = stop;
+        scrub(l->version, sizeof(l->version), empty(o->version) ? OTSINKA_VERSION : o->version);
         while (ulen > 0 && o->url[ulen - 1] == '/')
                 ulen--;
-        buf_init(&b, 4096);
-        r = buf_printf(&b, "%.*s%s", (int)ulen, o->url, API_PATH);
-        if (r < 0)
-                return fail(err, errlen, r, "the collector's URL is too long");
-        l->url = buf_take(&b, NULL);
-        if (!l->url)
-                goto oom;
-
-        buf_init(&b, 1024);
-        r = buf_printf(&b, "Authorization: Bearer %s:%s", o->terminal_id, o->secret);
-        if (r < 0) {
+        l->url_votes = url_join(o->url, ulen, VOTES_PATH);
+        l->url_pull = url_join(o->url, ulen, PULL_PATH);
+        l->url_enroll = url_join(o->url, ulen, ENROLL_PATH);
+        if (!l->url_votes || !l->url_pull || !l->url_enroll) {
                 link_finish(l);
-                return fail(err, errlen, r, "the terminal's credential is too long");
+                return fail(err, errlen, -ENAMETOOLONG, "the collector's URL is too long");
         }
-        l->headers = curl_slist_append(NULL, b.data);
-        sodium_memzero(b.data, b.len);
-        buf_free(&b);
-        if (!l->headers)
+        if (add_json_headers(&l->enroll_headers) < 0)
                 goto oom;
-        /* No "Expect: 100-continue": one round trip, and the collector reads the body anyway. */
-        for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
-                struct curl_slist *h = curl_slist_append(l->headers, more[i]);
-                if (!h)
-                        goto oom;
-                l->headers = h;
-        }
-
         l->curl = curl_easy_init();
-        l->sent = calloc(o->batch_max, sizeof(*l->sent));
-        l->wire = calloc(o->batch_max, sizeof(*l->wire));
-        if (!l->curl || !l->sent || !l->wire)
+        l->sent = calloc(max, sizeof(*l->sent));
+        l->wire = calloc(max, sizeof(*l->wire));
+        l->sent_events = calloc(max, sizeof(*l->sent_events));
+        l->wire_events = calloc(max, sizeof(*l->wire_events));
+        if (!l->curl || !l->sent || !l->wire || !l->sent_events || !l->wire_events)
+                goto oom;
+        if (!empty(o->terminal_id) && use_credential(l, o->terminal_id, o->secret) < 0)
                 goto oom;
         return 0;
 oom:
         link_finish(l);
         return fail(err, errlen, -ENOMEM, "out of memory");
 }
+
+/* The outbox handle, opened on first use (and again after a store error dropped it). */
+static int link_outbox(struct link *l, char *err, size_t errlen)
+{
+        int r;
+
+        if (l->ob)
+                return 0;
+        r = outbox_open(l->opts->db_path, &l->ob);
+        if (r < 0)
+                return fail(err, errlen, r, "cannot open the outbox %s: %s", l->opts->db_path,
+                            strerror(-r));
+        return 0;
+}
+
+static void drop_outbox(struct link *l)
+{
+        outbox_close(l->ob);
+        l->ob = NULL;
+}
+
+/* ---- one HTTP exchange ---- */
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
@@ -187,6 +308,32 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
         if (buf_add(body, data, size * nmemb) < 0)
                 return 0;
         return size * nmemb;
+}
+
+/* Keeps the ETag of the answer, as sent (quotes included): If-None-Match sends it back. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        struct link *l = userdata;
+        size_t len = size * nmemb, name = sizeof("ETag:") - 1;
+
+        if (len > name && strncasecmp(data, "ETag:", name) == 0) {
+                const char *v = data + name, *end = data + len;
+
+                while (v < end && (*v == ' ' || *v == '\t'))
+                        v++;
+                while (end > v &&
+                       (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+                        end--;
+                /* One that would not fit, or is not plain ASCII, is as good as none. */
+                l->etag[0] = 0;
+                if ((size_t)(end - v) < sizeof(l->etag)) {
+                        memcpy(l->etag, v, (size_t)(end - v));
+                        l->etag[end - v] = 0;
+                        if (!printable_token(l->etag))
+                                l->etag[0] = 0;
+                }
+        }
+        return len;
 }
 
 static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
@@ -203,7 +350,9 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
                         c = curl_easy_setopt(l->curl, (opt), (value));                             \
         } while (0)
 
-static CURLcode setup_request(struct link *l, const char *json, size_t len, struct buf *body)
+/* One request: a POST of json when it is not NULL, else a GET. */
+static CURLcode setup_request(struct link *l, const char *url, struct curl_slist *headers,
+                              const char *json, size_t len, struct buf *body)
 {
         const struct sync_options *o = l->opts;
         CURLcode c = CURLE_OK;
@@ -211,8 +360,9 @@ static CURLcode setup_request(struct link *l, const char *json, size_t len, stru
         /* Options go back to their defaults; the connection cache and TLS sessions stay. */
         curl_easy_reset(l->curl);
         l->curl_err[0] = 0;
+        l->etag[0] = 0;
         SETOPT(CURLOPT_ERRORBUFFER, l->curl_err);
-        SETOPT(CURLOPT_URL, l->url);
+        SETOPT(CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
         SETOPT(CURLOPT_PROTOCOLS_STR, "https");
 #else
@@ -228,13 +378,18 @@ static CURLcode setup_request(struct link *l, const char *json, size_t len, stru
         SETOPT(CURLOPT_TIMEOUT, o->transfer_timeout_s);
         SETOPT(CURLOPT_NOSIGNAL, 1L);
         SETOPT(CURLOPT_USERAGENT, "otsinka-kiosk/" OTSINKA_VERSION);
-        SETOPT(CURLOPT_HTTPHEADER, l->headers);
-        SETOPT(CURLOPT_POST, 1L);
-        SETOPT(CURLOPT_POSTFIELDS, json);
-        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        SETOPT(CURLOPT_HTTPHEADER, headers);
+        if (json) {
+                SETOPT(CURLOPT_POST, 1L);
+                SETOPT(CURLOPT_POSTFIELDS, json);
+                SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        } else
+                SETOPT(CURLOPT_HTTPGET, 1L);
         SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PROTO_BODY_MAX);
         SETOPT(CURLOPT_WRITEFUNCTION, on_body);
         SETOPT(CURLOPT_WRITEDATA, body);
+        SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+        SETOPT(CURLOPT_HEADERDATA, l);
         if (l->stop) {
                 SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
                 SETOPT(CURLOPT_XFERINFODATA, (void *)l->stop);
@@ -332,9 +487,7 @@ static int status_error(long status, const struct buf *body, char *err, size_t e
 
         error_text(body, text, sizeof(text));
         if (status == 401 || status == 403)
-                return fail(err, errlen, -EACCES,
-                            "the collector refused this terminal's credential (HTTP %ld): %s",
-                            status, text);
+                return fail(err, errlen, -EACCES, NOT_AUTHORISED " (HTTP %ld: %s)", status, text);
         if (status == 413)
                 return fail(err, errlen, -EMSGSIZE,
                             "the collector finds the batch too large (HTTP 413): %s", text);
@@ -344,28 +497,63 @@ static int status_error(long status, const struct buf *body, char *err, size_t e
         return fail(err, errlen, -EPROTO, "the collector answered HTTP %ld: %s", status, text);
 }
 
-/* Every result must name, at its index, the vote sent there: anything else means the answer
- * is for another request or mangled, and then none of it is believed. */
-static int check_ack(const struct proto_ack *ack, const struct vote *sent, size_t n, char *err,
-                     size_t errlen)
+/* Performs one request and reads its HTTP status into *ret_status; the answer's body goes to
+ * body, its ETag to l->etag. A transfer that fails is a negative errno with a sentence. */
+static int exchange(struct link *l, const char *url, struct curl_slist *headers, const char *json,
+                    struct buf *body, long *ret_status, char *err, size_t errlen)
 {
-        if (ack->n_results != n)
-                return fail(err, errlen, -EPROTO,
-                            "the collector answered %zu results for %zu votes; nothing marked",
-                            ack->n_results, n);
-        for (size_t i = 0; i < n; i++) {
-                const struct proto_result *res = &ack->results[i];
+        long status = 0;
+        CURLcode c;
 
-                if (res->index != i || strncmp(res->id.s, sent[i].id.s, sizeof(res->id.s)) != 0)
+        c = setup_request(l, url, headers, json, json ? strlen(json) : 0, body);
+        if (c != CURLE_OK)
+                return fail(err, errlen, -EIO, "cannot set up the request: %s",
+                            curl_easy_strerror(c));
+        c = curl_easy_perform(l->curl);
+        if (c != CURLE_OK)
+                return transfer_error(l, c, err, errlen);
+        curl_easy_getinfo(l->curl, CURLINFO_RESPONSE_CODE, &status);
+        *ret_status = status;
+        return 0;
+}
+
+/* Every result must name, at its index, the item sent there (n ids, `stride` bytes apart):
+ * anything else means the answer is for another request or mangled, and then none of it is
+ * believed. */
+static int check_results(const struct proto_result *results, size_t n_results, const void *ids,
+                         size_t stride, size_t n, const char *what, char *err, size_t errlen)
+{
+        if (n_results != n)
+                return fail(err, errlen, -EPROTO,
+                            "the collector answered %zu results for %zu %ss; nothing marked",
+                            n_results, n, what);
+        for (size_t i = 0; i < n; i++) {
+                const struct proto_result *res = &results[i];
+                const vote_id *id = (const vote_id *)((const char *)ids + i * stride);
+
+                if (res->index != i || strncmp(res->id.s, id->s, sizeof(res->id.s)) != 0)
                         return fail(err, errlen, -EPROTO,
-                                    "the collector's result %zu is for vote \"%.36s\", not %s; "
+                                    "the collector's result %zu is for %s \"%.36s\", not %s; "
                                     "nothing marked",
-                                    i, res->id.s, sent[i].id.s);
+                                    i, what, res->id.s, id->s);
                 if (!proto_status_to_string(res->status))
                         return fail(err, errlen, -EPROTO,
                                     "the collector's result %zu has an unknown status", i);
         }
         return 0;
+}
+
+static int check_ack(const struct link *l, const struct proto_ack *ack, size_t n, size_t n_events,
+                     char *err, size_t errlen)
+{
+        int r;
+
+        r = check_results(ack->results, ack->n_results, l->sent, sizeof(*l->sent), n, "vote", err,
+                          errlen);
+        if (r >= 0)
+                r = check_results(ack->event_results, ack->n_event_results, l->sent_events,
+                                  sizeof(*l->sent_events), n_events, "event", err, errlen);
+        return r;
 }
 
 static int64_t wall_ms(void)
@@ -376,69 +564,80 @@ static int64_t wall_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void drop_outbox(struct link *l)
+/* The batch for n votes and n_events events waiting in l->sent / l->sent_events, with the
+ * terminal's boot, monotonic time and status. Its arrays are borrowed from l. */
+static void fill_batch(struct link *l, size_t n, size_t n_events,
+                       const struct outbox_counts *counts, struct proto_batch *b)
 {
-        outbox_close(l->ob);
-        l->ob = NULL;
-}
-
-/* One round trip of up to `max` votes. Returns how many the collector acknowledged or a
- * negative errno with a sentence in err. When none waited it returns 0 at once, unless
- * `heartbeat` is set: then it sends an empty batch, and 0 means the collector answered it 200
- * with an empty ack. A store error drops the outbox handle, so that the next round opens the
- * file afresh. */
-static int round_trip(struct link *l, size_t max, bool heartbeat, char *err, size_t errlen)
-{
-        const struct sync_options *o = l->opts;
-        struct proto_batch batch = {0};
-        struct proto_ack ack = {0};
-        struct buf body;
-        char *json = NULL, why[256];
-        size_t n = 0;
-        long status = 0;
-        CURLcode c;
-        int r;
-
-        buf_init(&body, PROTO_BODY_MAX);
-        if (!l->ob) {
-                r = outbox_open(o->db_path, &l->ob);
-                if (r < 0)
-                        return fail(err, errlen, r, "cannot open the outbox %s: %s", o->db_path,
-                                    strerror(-r));
-        }
-        r = outbox_peek(l->ob, max, l->sent, &n);
-        if (r < 0) {
-                drop_outbox(l);
-                return fail(err, errlen, r, "cannot read the outbox: %s", strerror(-r));
-        }
-        if (n == 0 && !heartbeat)
-                return 0;
-
-        memcpy(batch.terminal, o->terminal_id, strlen(o->terminal_id) + 1);
-        batch.sent_at_ms = wall_ms();
-        batch.n_votes = n;
-        batch.votes = l->wire; /* borrowed: the batch is not finished */
+        memset(b, 0, sizeof(*b));
+        memcpy(b->terminal, l->terminal_id, sizeof(b->terminal));
+        b->sent_at_ms = wall_ms();
+        vote_boot_id(b->boot);
+        b->mono_ms = vote_mono_ms();
+        b->n_votes = n;
+        b->votes = l->wire;
         for (size_t i = 0; i < n; i++) {
                 l->wire[i].vote = l->sent[i];
                 l->wire[i].error[0] = 0;
         }
+        b->n_events = n_events;
+        b->events = l->wire_events;
+        for (size_t i = 0; i < n_events; i++) {
+                l->wire_events[i].event = l->sent_events[i];
+                l->wire_events[i].error[0] = 0;
+        }
+        b->status.present = true;
+        memcpy(b->status.version, l->version, sizeof(b->status.version));
+        b->status.queue = counts->pending + counts->events_pending;
+        b->status.rejected = counts->rejected;
+        b->status.clock_offset_ms = l->clock_known ? l->clock_offset_ms : 0;
+        memcpy(b->status.last_error, l->report_error, sizeof(b->status.last_error));
+}
+
+/* One round trip of up to `max` votes and `max` events. Returns how many the collector
+ * acknowledged (votes and events together) or a negative errno with a sentence in err. When
+ * none waited it returns 0 at once, unless `heartbeat` is set: then it sends an empty batch,
+ * and 0 means the collector answered it 200 with an empty ack. A store error drops the
+ * outbox handle, so that the next round opens the file afresh. */
+static int round_trip(struct link *l, size_t max, bool heartbeat, char *err, size_t errlen)
+{
+        struct proto_batch batch;
+        struct proto_ack ack = {0};
+        struct outbox_counts counts;
+        struct buf body;
+        char *json = NULL, why[256];
+        size_t n = 0, n_events = 0;
+        int64_t t0, t1;
+        long status = 0;
+        int r;
+
+        r = link_outbox(l, err, errlen);
+        if (r < 0)
+                return r;
+        r = outbox_peek(l->ob, max, l->sent, &n);
+        if (r >= 0)
+                r = outbox_peek_events(l->ob, max, l->sent_events, &n_events);
+        if (r >= 0)
+                r = outbox_counts(l->ob, &counts);
+        if (r < 0) {
+                drop_outbox(l);
+                return fail(err, errlen, r, "cannot read the outbox: %s", strerror(-r));
+        }
+        if (n == 0 && n_events == 0 && !heartbeat)
+                return 0;
+
+        buf_init(&body, PROTO_BODY_MAX);
+        fill_batch(l, n, n_events, &counts, &batch);
         r = proto_batch_encode(&batch, &json);
         if (r < 0) {
                 fail(err, errlen, r, "cannot encode a batch: %s", strerror(-r));
                 goto finish;
         }
-
-        c = setup_request(l, json, strlen(json), &body);
-        if (c != CURLE_OK) {
-                r = fail(err, errlen, -EIO, "cannot set up the request: %s", curl_easy_strerror(c));
+        t0 = wall_ms();
+        r = exchange(l, l->url_votes, l->post_headers, json, &body, &status, err, errlen);
+        t1 = wall_ms();
+        if (r < 0)
                 goto finish;
-        }
-        c = curl_easy_perform(l->curl);
-        if (c != CURLE_OK) {
-                r = transfer_error(l, c, err, errlen);
-                goto finish;
-        }
-        curl_easy_getinfo(l->curl, CURLINFO_RESPONSE_CODE, &status);
         if (status != 200) {
                 r = status_error(status, &body, err, errlen);
                 goto finish;
@@ -449,17 +648,24 @@ static int round_trip(struct link *l, size_t max, bool heartbeat, char *err, siz
                 r = fail(err, errlen, -EPROTO, "the collector's answer is malformed: %s", why);
                 goto finish;
         }
-        r = check_ack(&ack, l->sent, n, err, errlen);
+        r = check_ack(l, &ack, n, n_events, err, errlen);
         if (r < 0)
                 goto finish;
-        r = n > 0 ? outbox_apply_ack(l->ob, l->sent, n, &ack) : 0;
-        if (r < 0) {
-                /* The votes stay pending; the collector answers "duplicate" next time. */
-                fail(err, errlen, r, "cannot mark votes sent in the outbox: %s", strerror(-r));
-                drop_outbox(l);
-                goto finish;
+        /* The collector read its clock somewhere between sending and receiving: the midpoint
+         * is the best guess of ours at that moment. */
+        l->clock_offset_ms = ack.server_time_ms - (t0 + (t1 - t0) / 2);
+        l->clock_known = true;
+        if (n + n_events > 0) {
+                r = outbox_apply_ack(l->ob, l->sent, n, l->sent_events, n_events, &ack);
+                if (r < 0) {
+                        /* Everything stays pending; the collector answers "duplicate" next time. */
+                        fail(err, errlen, r, "cannot mark votes sent in the outbox: %s",
+                             strerror(-r));
+                        drop_outbox(l);
+                        goto finish;
+                }
         }
-        r = (int)n;
+        r = (int)(n + n_events);
 finish:
         proto_ack_finish(&ack);
         free(json);
@@ -467,7 +673,237 @@ finish:
         return r;
 }
 
-int sync_once(const struct sync_options *opts, char *err, size_t errlen)
+/* ---- the credential ---- */
+
+/* Keeps an enrolled credential in the outbox, both halves in one transaction. */
+static int save_credential(struct link *l, const struct enroll_answer *a, char *err, size_t errlen)
+{
+        const char *keys[] = {STATE_TERMINAL_ID, STATE_TERMINAL_SECRET};
+        const char *values[] = {a->terminal, a->secret};
+        int r;
+
+        r = link_outbox(l, err, errlen);
+        if (r < 0)
+                return r;
+        r = outbox_state_set_many(l->ob, keys, values, 2);
+        if (r < 0) {
+                drop_outbox(l);
+                return fail(err, errlen, r, "cannot keep the enrolled credential in the outbox: %s",
+                            strerror(-r));
+        }
+        return 0;
+}
+
+/* Asks the collector for a credential with the configured one-time code, keeps it in the
+ * outbox and puts it in effect. -EKEYREJECTED when the collector refused the code (403, or
+ * 429 after too many refusals): only an administrator can help, so retry slowly. */
+static int enroll(struct link *l, char *err, size_t errlen)
+{
+        struct enroll_answer answer = {0};
+        struct buf body;
+        char *json = NULL, why[256], text[ERROR_QUOTE_MAX + 1];
+        long status = 0;
+        int r;
+
+        buf_init(&body, PROTO_BODY_MAX);
+        r = enroll_request_encode(l->opts->enroll_code, &json);
+        if (r < 0) {
+                fail(err, errlen, r, "cannot encode the enrollment request: %s", strerror(-r));
+                goto finish;
+        }
+        r = exchange(l, l->url_enroll, l->enroll_headers, json, &body, &status, err, errlen);
+        if (r < 0)
+                goto finish;
+        if (status == 401 || status == 403 || status == 429) {
+                error_text(&body, text, sizeof(text));
+                r = fail(err, errlen, -EKEYREJECTED, "enrollment refused (HTTP %ld): %s", status,
+                         text);
+                goto finish;
+        }
+        if (status != 200) {
+                r = status_error(status, &body, err, errlen);
+                goto finish;
+        }
+        r = enroll_answer_decode(body.data ? body.data : "", body.len, &answer, why, sizeof(why));
+        if (r < 0) {
+                r = fail(err, errlen, -EPROTO, "the collector's enrollment answer is malformed: %s",
+                         why);
+                goto finish;
+        }
+        /* The pair goes into a header line: nothing there may break it. */
+        if (!vote_ref_valid(answer.terminal) || !printable_token(answer.secret)) {
+                r = fail(err, errlen, -EPROTO,
+                         "the collector's enrollment answer holds an unusable credential");
+                goto finish;
+        }
+        r = save_credential(l, &answer, err, errlen);
+        if (r < 0) {
+                /* The code is spent: use the credential for now, and say loudly that it will
+                 * be lost with this process. */
+                log_error("sync: %s; enrolled as %s for this run only", err, answer.terminal);
+                if (err && errlen)
+                        err[0] = 0;
+        }
+        r = use_credential(l, answer.terminal, answer.secret);
+        if (r < 0) {
+                fail(err, errlen, r, "cannot use the enrolled credential: %s", strerror(-r));
+                goto finish;
+        }
+        log_info("sync: enrolled as terminal %s", answer.terminal);
+finish:
+        sodium_memzero(&answer, sizeof(answer));
+        if (body.data)
+                sodium_memzero(body.data, body.len);
+        buf_free(&body);
+        free(json);
+        return r;
+}
+
+/* Puts a credential in effect unless one is: the configured one (link_init), else the one
+ * the outbox keeps, else one got by enrolling. -ENOKEY when there is none and no code. */
+static int ensure_credential(struct link *l, char *err, size_t errlen)
+{
+        char id[VOTE_REF_MAX + 1], secret[ENROLL_SECRET_MAX];
+        int r;
+
+        /* an enrolled credential kept in the outbox wins over a configured one: it is the
+         * newer (a terminal re-enrolled from its staff menu must not come back as the old,
+         * perhaps revoked, one after a restart) */
+        if (l->terminal_id[0] && l->kept_checked)
+                return 0;
+        r = link_outbox(l, err, errlen);
+        if (r < 0)
+                return l->terminal_id[0] ? 0 : r;
+        l->kept_checked = true;
+        r = outbox_state_get(l->ob, STATE_TERMINAL_ID, id, sizeof(id));
+        if (r >= 0)
+                r = outbox_state_get(l->ob, STATE_TERMINAL_SECRET, secret, sizeof(secret));
+        if (r >= 0 && vote_ref_valid(id) && printable_token(secret)) {
+                r = use_credential(l, id, secret);
+                sodium_memzero(secret, sizeof(secret));
+                return r < 0 ? fail(err, errlen, r, "cannot use the enrolled credential: %s",
+                                    strerror(-r))
+                             : 0;
+        }
+        sodium_memzero(secret, sizeof(secret));
+        if (l->terminal_id[0])
+                return 0; /* none kept: the configured one stays */
+        if (r < 0 && r != -ENOENT && r != -ENOBUFS) {
+                drop_outbox(l);
+                return fail(err, errlen, r, "cannot read the outbox: %s", strerror(-r));
+        }
+        if (empty(l->opts->enroll_code))
+                return fail(err, errlen, -ENOKEY,
+                            "this terminal has no credential: configure terminal_id and "
+                            "terminal_secret, or an enrollment code");
+        return enroll(l, err, errlen);
+}
+
+/* ---- the roster ---- */
+
+/* GET with the credential, and If-None-Match when a copy is kept. */
+static struct curl_slist *pull_headers(const struct link *l, const char *etag)
+{
+        char inm[ETAG_MAX + 32];
+        struct curl_slist *h, *more;
+
+        h = curl_slist_append(NULL, l->auth);
+        if (!h)
+                return NULL;
+        more = curl_slist_append(h, "Accept: application/json");
+        if (more && *etag) {
+                snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+                more = curl_slist_append(more, inm);
+        }
+        if (!more) {
+                curl_slist_free_all(h);
+                return NULL;
+        }
+        return more;
+}
+
+/* Takes an answered roster: decoded strictly and for this terminal, or refused. 1 when it was
+ * new and is saved, 0 when it is the copy already kept. */
+static int take_roster(struct link *l, const struct buf *body, const char *saved, size_t saved_len,
+                       const char *saved_etag, char *err, size_t errlen)
+{
+        struct roster roster = {0};
+        char why[256];
+        int r;
+
+        r = roster_decode(body->data ? body->data : "", body->len, &roster, why, sizeof(why));
+        if (r < 0)
+                return fail(err, errlen, -EBADMSG,
+                            "the collector's roster is invalid, the old copy stays: %s", why);
+        r = strcmp(roster.terminal, l->terminal_id);
+        if (r != 0)
+                fail(err, errlen, -EBADMSG,
+                     "the collector's roster is for terminal %s, not %s; the old copy stays",
+                     roster.terminal, l->terminal_id);
+        roster_finish(&roster);
+        if (r != 0)
+                return -EBADMSG;
+        if (saved && saved_len == body->len && memcmp(saved, body->data, saved_len) == 0 &&
+            strcmp(saved_etag, l->etag) == 0)
+                return 0;
+        r = outbox_roster_save(l->ob, body->data, body->len, l->etag);
+        if (r < 0) {
+                drop_outbox(l);
+                return fail(err, errlen, r, "cannot keep the roster in the outbox: %s",
+                            strerror(-r));
+        }
+        return 1;
+}
+
+/* Pulls the roster. 1 when a new one was saved, 0 when nothing changed (304, or the copy
+ * kept), -EBADMSG when the collector sent one that is refused (the old copy stays), else as
+ * round_trip(). */
+static int pull(struct link *l, char *err, size_t errlen)
+{
+        char etag[ETAG_MAX] = "", *saved = NULL;
+        struct curl_slist *headers = NULL;
+        size_t saved_len = 0;
+        struct buf body;
+        long status = 0;
+        int r;
+
+        r = link_outbox(l, err, errlen);
+        if (r < 0)
+                return r;
+        r = outbox_roster_load(l->ob, &saved, &saved_len, etag, sizeof(etag));
+        if (r == -ENOBUFS || r == -ENOENT)
+                etag[0] = 0; /* none kept, or one we cannot send back: ask for the whole */
+        else if (r < 0) {
+                drop_outbox(l);
+                return fail(err, errlen, r, "cannot read the outbox: %s", strerror(-r));
+        }
+        buf_init(&body, PROTO_BODY_MAX);
+        headers = pull_headers(l, etag);
+        if (!headers) {
+                r = fail(err, errlen, -ENOMEM, "out of memory");
+                goto finish;
+        }
+        r = exchange(l, l->url_pull, headers, NULL, &body, &status, err, errlen);
+        if (r < 0)
+                goto finish;
+        if (status == 304)
+                r = 0;
+        else if (status == 200)
+                r = take_roster(l, &body, saved, saved_len, etag, err, errlen);
+        else
+                r = status_error(status, &body, err, errlen);
+finish:
+        curl_slist_free_all(headers);
+        buf_free(&body);
+        free(saved);
+        return r;
+}
+
+/* ---- on the caller's thread ---- */
+
+typedef int (*link_action)(struct link *l, char *err, size_t errlen);
+
+static int once(const struct sync_options *opts, link_action action, char *err, size_t errlen)
 {
         struct link l;
         int r;
@@ -483,14 +919,33 @@ int sync_once(const struct sync_options *opts, char *err, size_t errlen)
         r = link_init(&l, opts, NULL, err, errlen);
         if (r < 0)
                 return r;
-        r = round_trip(&l, opts->batch_max, false, err, errlen);
+        r = ensure_credential(&l, err, errlen);
+        if (r >= 0)
+                r = action(&l, err, errlen);
         link_finish(&l);
         return r;
 }
 
+static int upload(struct link *l, char *err, size_t errlen)
+{
+        return round_trip(l, l->opts->batch_max, false, err, errlen);
+}
+
+int sync_once(const struct sync_options *opts, char *err, size_t errlen)
+{
+        return once(opts, upload, err, errlen);
+}
+
+int sync_pull_once(const struct sync_options *opts, char *err, size_t errlen)
+{
+        return once(opts, pull, err, errlen);
+}
+
+/* ---- the thread ---- */
+
 struct sync {
         struct sync_options opts; /* its strings point at the copies below */
-        char *url, *ca_file, *terminal_id, *secret, *db_path; /* owned copies */
+        char *url, *ca_file, *terminal_id, *secret, *enroll_code, *version, *db_path; /* owned */
         void (*notify)(void *); /* called after every attempt; may be NULL */
         void *userdata;         /* for notify; not owned */
 
@@ -499,8 +954,20 @@ struct sync {
         pthread_mutex_t lock; /* guards kicked and status */
         pthread_cond_t wake;  /* on CLOCK_MONOTONIC: kicks and stop */
         bool kicked;          /* a vote arrived since the last round started */
+        char *new_code;       /* an enrollment code given by sync_enroll(), not yet used */
         atomic_bool stopping; /* read by curl's progress callback without the lock */
         struct sync_status status;
+};
+
+/* What the thread remembers between rounds. */
+struct pace {
+        size_t batch;          /* votes per request: opts->batch_max, halved by 413s */
+        int64_t ceiling;       /* the current backoff bound; 0 while things work */
+        int64_t heard_ms;      /* mono_ms() of the collector's last 200; -1 never */
+        int64_t pull_due_ms;   /* mono_ms() when the roster should be pulled next */
+        bool pull_failed;      /* the last pull did not reach the collector: again once it does */
+        char logged[256];      /* the last sync error logged, so that each is logged once */
+        char pull_logged[256]; /* the same for pulls */
 };
 
 static int64_t mono_ms(void)
@@ -525,6 +992,13 @@ static void wait_locked(struct sync *s, int64_t delay_ms)
         }
 }
 
+static void wait_for(struct sync *s, int64_t delay_ms)
+{
+        pthread_mutex_lock(&s->lock);
+        wait_locked(s, delay_ms);
+        pthread_mutex_unlock(&s->lock);
+}
+
 /* Full jitter: a uniform delay in [0, ceiling], so that a fleet of terminals coming back after
  * an outage does not knock on the collector in step. */
 static int64_t jitter(int64_t ceiling)
@@ -534,91 +1008,306 @@ static int64_t jitter(int64_t ceiling)
         return (int64_t)randombytes_uniform((uint32_t)ceiling + 1);
 }
 
+/* The next delay after a failure: the ceiling doubles up to backoff_max_ms. */
+static int64_t backoff(struct sync *s, struct pace *p)
+{
+        p->ceiling = p->ceiling ? p->ceiling * 2 : s->opts.backoff_min_ms;
+        if (p->ceiling > s->opts.backoff_max_ms)
+                p->ceiling = s->opts.backoff_max_ms;
+        return jitter(p->ceiling);
+}
+
+/* A refused enrollment code waits for an administrator: between half and all of the longest
+ * backoff, never at once (the collector locks out an address after 10 refusals). */
+static int64_t slow(const struct sync *s)
+{
+        int64_t half = s->opts.backoff_max_ms / 2;
+
+        return half + jitter(s->opts.backoff_max_ms - half);
+}
+
+/* Logs err unless it is the one logged last (kept in logged, n bytes): a collector that is
+ * down for an hour is one line, not one per retry. */
+static void log_once(char *logged, size_t n, const char *what, const char *err)
+{
+        if (strcmp(err, logged) != 0) {
+                log_warn("sync: %s%s", what, err);
+                snprintf(logged, n, "%s", err);
+        }
+}
+
+static void notify(struct sync *s)
+{
+        if (s->notify)
+                s->notify(s->userdata);
+}
+
+/* A failed attempt to get a credential: offline, and why. What waits is counted all the
+ * same, so that the screen can say how much is kept. */
+static void publish_error(struct sync *s, const char *err)
+{
+        struct outbox_counts counts;
+        bool counted = s->link.ob && outbox_counts(s->link.ob, &counts) >= 0;
+
+        pthread_mutex_lock(&s->lock);
+        if (counted) {
+                s->status.pending = counts.pending;
+                s->status.rejected = counts.rejected;
+                s->status.events_pending = counts.events_pending;
+        }
+        s->status.online = false;
+        snprintf(s->status.last_error, sizeof(s->status.last_error), "%s", err);
+        pthread_mutex_unlock(&s->lock);
+        notify(s);
+}
+
+/* Waits until sync_enroll() gives a code or the thread is stopped. */
+static void wait_for_code(struct sync *s)
+{
+        pthread_mutex_lock(&s->lock);
+        while (!atomic_load(&s->stopping) && !s->new_code)
+                pthread_cond_wait(&s->wake, &s->lock);
+        pthread_mutex_unlock(&s->lock);
+}
+
+/* The collector refused the credential (401/403): say so, and send nothing more until
+ * restarted: a revoked terminal retrying forever would only load the collector. */
+static void refused(struct sync *s, const char *err)
+{
+        log_error("sync: %s; sending nothing more until restarted or given a new code", err);
+        pthread_mutex_lock(&s->lock);
+        s->status.unauthorized = true;
+        s->status.online = false;
+        snprintf(s->status.last_error, sizeof(s->status.last_error), "%s", err);
+        pthread_mutex_unlock(&s->lock);
+        notify(s);
+        wait_for_code(s);
+}
+
+/* Takes a code given by sync_enroll() and enrolls with it at once. Only a credential the
+ * collector has just issued replaces the one in effect, so a mistyped code leaves a working
+ * terminal working; the outcome goes to the status either way. 1 when a new credential is in
+ * effect, 0 when no code waited, -1 when the code failed. */
+static int take_new_code(struct sync *s)
+{
+        char err[sizeof(s->status.last_error)] = "", *code;
+        int r;
+
+        pthread_mutex_lock(&s->lock);
+        code = s->new_code;
+        s->new_code = NULL;
+        pthread_mutex_unlock(&s->lock);
+        if (!code)
+                return 0;
+        if (s->enroll_code)
+                sodium_memzero(s->enroll_code, strlen(s->enroll_code));
+        free(s->enroll_code);
+        s->enroll_code = code;
+        s->opts.enroll_code = code;
+        log_info("sync: enrolling with a code typed on the terminal");
+        r = enroll(&s->link, err, sizeof(err));
+        pthread_mutex_lock(&s->lock);
+        if (r >= 0) {
+                s->status.unauthorized = false;
+                s->status.enrolled = true;
+                s->status.last_error[0] = 0;
+        } else
+                snprintf(s->status.last_error, sizeof(s->status.last_error), "%s", err);
+        snprintf(s->status.enroll_error, sizeof(s->status.enroll_error), "%s", r >= 0 ? "" : err);
+        s->status.enroll_seq++;
+        pthread_mutex_unlock(&s->lock);
+        if (r < 0)
+                log_error("sync: %s", err);
+        notify(s);
+        return r >= 0 ? 1 : -1;
+}
+
+/* Gets a credential in effect. 0, or the delay before trying again. */
+static int credential_step(struct sync *s, struct pace *p, int64_t *ret_delay)
+{
+        char err[sizeof(s->status.last_error)] = "";
+        bool was = s->link.terminal_id[0] != 0;
+        int r;
+
+        r = ensure_credential(&s->link, err, sizeof(err));
+        if (r >= 0) {
+                if (!was) {
+                        pthread_mutex_lock(&s->lock);
+                        s->status.enrolled = true;
+                        pthread_mutex_unlock(&s->lock);
+                        notify(s);
+                }
+                return 0;
+        }
+        if (r == -ECANCELED && atomic_load(&s->stopping))
+                return r;
+        publish_error(s, err);
+        log_once(p->logged, sizeof(p->logged), "", err);
+        if (r == -ENOKEY)
+                *ret_delay = POLL_MS; /* nothing to ask the collector: look at the outbox again */
+        else if (r == -EKEYREJECTED)
+                *ret_delay = slow(s);
+        else
+                *ret_delay = backoff(s, p);
+        return r;
+}
+
+/* Pulls the roster when due. -EACCES when the collector refused the credential. */
+static int pull_step(struct sync *s, struct pace *p)
+{
+        char err[sizeof(s->status.last_error)] = "";
+        int r;
+
+        if (mono_ms() < p->pull_due_ms)
+                return 0;
+        r = pull(&s->link, err, sizeof(err));
+        if (r == -EACCES || (r == -ECANCELED && atomic_load(&s->stopping))) {
+                if (r == -EACCES)
+                        refused(s, err);
+                return r;
+        }
+        p->pull_due_ms = mono_ms() + PULL_MS;
+        /* Answered, even with a roster we refused: wait for the next pull as usual. */
+        p->pull_failed = r < 0 && r != -EBADMSG;
+        if (r > 0) {
+                pthread_mutex_lock(&s->lock);
+                s->status.roster_version++;
+                pthread_mutex_unlock(&s->lock);
+                log_info("sync: a new roster from the collector");
+                notify(s);
+        }
+        if (r < 0)
+                log_once(p->pull_logged, sizeof(p->pull_logged), "pulling the roster: ", err);
+        else
+                p->pull_logged[0] = 0;
+        return 0;
+}
+
+/* One upload round and what follows from it. Returns 1 to go on at once, 0 to wait
+ * *ret_delay, or -EACCES / -ECANCELED to end the thread. */
+static int upload_step(struct sync *s, struct pace *p, int64_t *ret_delay)
+{
+        char err[sizeof(s->status.last_error)] = "";
+        struct link *l = &s->link;
+        struct outbox_counts counts;
+        bool counted, heartbeat, heard, was_failing = p->ceiling > 0;
+        int r;
+
+        /* Not heard from lately (or ever): an empty outbox still sends an empty batch, so that
+         * `online` is true, or names the fault, without waiting for a vote. */
+        heartbeat = p->heard_ms < 0 || mono_ms() - p->heard_ms >= POLL_MS;
+        pthread_mutex_lock(&s->lock);
+        scrub(l->report_error, sizeof(l->report_error), s->status.last_error);
+        pthread_mutex_unlock(&s->lock);
+
+        r = round_trip(l, p->batch, heartbeat, err, sizeof(err));
+        if (r == -ECANCELED && atomic_load(&s->stopping))
+                return r;
+        if (r == -EACCES) {
+                refused(s, err);
+                return r;
+        }
+        heard = r > 0 || (r == 0 && heartbeat);
+        if (heard)
+                p->heard_ms = mono_ms();
+        counted = l->ob && outbox_counts(l->ob, &counts) >= 0;
+
+        pthread_mutex_lock(&s->lock);
+        if (counted) {
+                s->status.pending = counts.pending;
+                s->status.rejected = counts.rejected;
+                s->status.events_pending = counts.events_pending;
+        }
+        s->status.clock_known = l->clock_known;
+        s->status.clock_offset_ms = l->clock_offset_ms;
+        if (heard) {
+                s->status.online = true;
+                s->status.last_ok_unix = (int64_t)time(NULL);
+        }
+        if (r >= 0) /* not heard: nothing waited, nothing was sent; online stays */
+                s->status.last_error[0] = 0;
+        else {
+                s->status.online = false;
+                snprintf(s->status.last_error, sizeof(s->status.last_error), "%s", err);
+        }
+        pthread_mutex_unlock(&s->lock);
+        notify(s);
+
+        if (r < 0)
+                log_once(p->logged, sizeof(p->logged), "", err);
+        else if (heard && p->logged[0]) {
+                log_info("sync: the collector answers again");
+                p->logged[0] = 0;
+        }
+        if (r > 0)
+                log_debug("sync: %d votes and events acknowledged", r);
+        else if (heard)
+                log_debug("sync: the collector answered an empty batch");
+
+        if (r == -EMSGSIZE && p->batch > 1) {
+                p->batch = (p->batch + 1) / 2; /* 413: smaller batches, at once */
+                log_info("sync: batches cut to %zu votes", p->batch);
+                return 1;
+        }
+        if (r < 0) {
+                *ret_delay = backoff(s, p);
+                return 0;
+        }
+        p->ceiling = 0;
+        if (r > 0 && (counted ? counts.pending + counts.events_pending > 0 : (size_t)r >= p->batch))
+                return 1; /* drain fast */
+        /* An upload that reached the collector, or the first answer after an outage or a
+         * failed pull: what the terminal may do could have changed meanwhile. */
+        if (heard && (r > 0 || was_failing || p->pull_failed))
+                p->pull_due_ms = 0;
+        /* Look at the outbox again, and greet the collector, when it is due. */
+        *ret_delay = p->heard_ms < 0 ? POLL_MS : p->heard_ms + POLL_MS - mono_ms();
+        if (p->pull_due_ms - mono_ms() < *ret_delay)
+                *ret_delay = p->pull_due_ms - mono_ms();
+        if (*ret_delay < 0)
+                *ret_delay = 0;
+        return 0;
+}
+
 static void *run(void *userdata)
 {
         struct sync *s = userdata;
-        const struct sync_options *o = &s->opts;
-        size_t batch = o->batch_max;
-        int64_t ceiling = 0;   /* the current backoff bound; 0 while things work */
-        int64_t heard_ms = -1; /* mono_ms() of the collector's last 200; -1 never */
-        char err[sizeof(s->status.last_error)], logged[sizeof(err)] = "";
-        struct link *l = &s->link;
-        int r;
+        struct pace p = {.batch = s->opts.batch_max, .heard_ms = -1, .pull_due_ms = 0};
 
         while (!atomic_load(&s->stopping)) {
-                struct outbox_counts counts;
-                bool counted, more, heartbeat, heard;
-                int64_t delay;
+                int64_t delay = 0;
+                int r;
 
                 pthread_mutex_lock(&s->lock);
                 s->kicked = false;
                 pthread_mutex_unlock(&s->lock);
 
-                /* Not heard from lately (or ever): an empty outbox still sends an empty batch,
-                 * so that `online` is true, or names the fault, without waiting for a vote. */
-                heartbeat = heard_ms < 0 || mono_ms() - heard_ms >= POLL_MS;
-                err[0] = 0;
-                r = round_trip(l, batch, heartbeat, err, sizeof(err));
-                if (r == -ECANCELED && atomic_load(&s->stopping))
-                        break;
-                heard = r > 0 || (r == 0 && heartbeat);
-                if (heard)
-                        heard_ms = mono_ms();
-                counted = l->ob && outbox_counts(l->ob, &counts) >= 0;
-
-                pthread_mutex_lock(&s->lock);
-                if (counted) {
-                        s->status.pending = counts.pending;
-                        s->status.rejected = counts.rejected;
-                }
-                if (heard) {
-                        s->status.online = true;
-                        s->status.last_ok_unix = (int64_t)time(NULL);
-                }
-                if (r >= 0) /* not heard: nothing waited, nothing was sent; online stays */
-                        s->status.last_error[0] = 0;
-                else {
-                        s->status.online = false;
-                        snprintf(s->status.last_error, sizeof(s->status.last_error), "%s", err);
-                }
-                pthread_mutex_unlock(&s->lock);
-                if (s->notify)
-                        s->notify(s->userdata);
-
-                if (r < 0 && strcmp(err, logged) != 0) {
-                        log_warn("sync: %s", err);
-                        snprintf(logged, sizeof(logged), "%s", err);
-                } else if (heard && logged[0]) {
-                        log_info("sync: the collector answers again");
-                        logged[0] = 0;
-                }
-                if (r > 0)
-                        log_debug("sync: %d votes acknowledged", r);
-                else if (heard)
-                        log_debug("sync: the collector answered an empty batch");
-
-                if (r >= 0) {
-                        ceiling = 0;
-                        more = r > 0 && (counted ? counts.pending > 0 : (size_t)r == batch);
-                        if (more)
-                                continue; /* drain fast */
-                        /* Look at the outbox again, and greet the collector, when it is due. */
-                        delay = heard_ms < 0 ? POLL_MS : heard_ms + POLL_MS - mono_ms();
-                        if (delay < 0)
-                                delay = 0;
-                } else if (r == -EMSGSIZE && batch > 1) {
-                        batch = (batch + 1) / 2; /* 413: smaller batches, at once */
-                        log_info("sync: batches cut to %zu votes", batch);
+                /* without a credential, a failed code is not tried again at once (each try
+                 * counts against the collector's limit on wrong codes), only after a while or
+                 * when another code is typed; a working credential just goes on */
+                if (take_new_code(s) < 0 && !s->link.terminal_id[0]) {
+                        wait_for(s, slow(s));
                         continue;
-                } else {
-                        ceiling = ceiling ? ceiling * 2 : o->backoff_min_ms;
-                        if (ceiling > o->backoff_max_ms)
-                                ceiling = o->backoff_max_ms;
-                        delay = jitter(ceiling);
                 }
-                pthread_mutex_lock(&s->lock);
-                wait_locked(s, delay);
-                pthread_mutex_unlock(&s->lock);
+                r = credential_step(s, &p, &delay);
+                if (r == -ECANCELED)
+                        break;
+                if (r < 0) {
+                        wait_for(s, delay);
+                        continue;
+                }
+                r = pull_step(s, &p);
+                if (r >= 0)
+                        r = upload_step(s, &p, &delay);
+                if (r < 0) {
+                        /* refused: only a new code helps; refused() waited for one (or the
+                         * stop), and a code that fails waits for the next */
+                        while (!atomic_load(&s->stopping) && take_new_code(s) <= 0)
+                                wait_for_code(s);
+                        continue;
+                }
+                if (r == 0)
+                        wait_for(s, delay);
         }
         return NULL;
 }
@@ -633,11 +1322,24 @@ static void sync_free(struct sync *s)
         if (s->secret)
                 sodium_memzero(s->secret, strlen(s->secret));
         free(s->secret);
+        if (s->enroll_code)
+                sodium_memzero(s->enroll_code, strlen(s->enroll_code));
+        free(s->enroll_code);
+        if (s->new_code)
+                sodium_memzero(s->new_code, strlen(s->new_code));
+        free(s->new_code);
+        free(s->version);
         free(s->db_path);
         free(s);
 }
 
-int sync_start(const struct sync_options *opts, void (*notify)(void *), void *userdata,
+/* strdup() that takes NULL as "". */
+static char *dup_or_empty(const char *s)
+{
+        return strdup(s ? s : "");
+}
+
+int sync_start(const struct sync_options *opts, void (*notify_fn)(void *), void *userdata,
                struct sync **ret)
 {
         char err[256] = "";
@@ -658,12 +1360,15 @@ int sync_start(const struct sync_options *opts, void (*notify)(void *), void *us
         if (!s)
                 return -ENOMEM;
         s->opts = *opts;
-        s->url = strdup(opts->url);
-        s->ca_file = strdup(opts->ca_file);
-        s->terminal_id = strdup(opts->terminal_id);
-        s->secret = strdup(opts->secret);
-        s->db_path = strdup(opts->db_path);
-        if (!s->url || !s->ca_file || !s->terminal_id || !s->secret || !s->db_path) {
+        s->url = dup_or_empty(opts->url);
+        s->ca_file = dup_or_empty(opts->ca_file);
+        s->terminal_id = dup_or_empty(opts->terminal_id);
+        s->secret = dup_or_empty(opts->secret);
+        s->enroll_code = dup_or_empty(opts->enroll_code);
+        s->version = dup_or_empty(opts->version);
+        s->db_path = dup_or_empty(opts->db_path);
+        if (!s->url || !s->ca_file || !s->terminal_id || !s->secret || !s->enroll_code ||
+            !s->version || !s->db_path) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -671,8 +1376,10 @@ int sync_start(const struct sync_options *opts, void (*notify)(void *), void *us
         s->opts.ca_file = s->ca_file;
         s->opts.terminal_id = s->terminal_id;
         s->opts.secret = s->secret;
+        s->opts.enroll_code = s->enroll_code;
+        s->opts.version = s->version;
         s->opts.db_path = s->db_path;
-        s->notify = notify;
+        s->notify = notify_fn;
         s->userdata = userdata;
         atomic_init(&s->stopping, false);
         r = link_init(&s->link, &s->opts, &s->stopping, err, sizeof(err));
@@ -680,6 +1387,7 @@ int sync_start(const struct sync_options *opts, void (*notify)(void *), void *us
                 log_error("sync: %s", err);
                 goto fail;
         }
+        s->status.enrolled = s->link.terminal_id[0] != 0;
 
         r = -pthread_mutex_init(&s->lock, NULL);
         if (r < 0)
@@ -707,6 +1415,27 @@ fail_link:
 fail:
         sync_free(s);
         return r;
+}
+
+int sync_enroll(struct sync *s, const char *code)
+{
+        char *copy;
+
+        if (!s || empty(code) || !printable_token(code) || strlen(code) >= ENROLL_CODE_MAX)
+                return -EINVAL;
+        copy = strdup(code);
+        if (!copy)
+                return -ENOMEM;
+        pthread_mutex_lock(&s->lock);
+        if (s->new_code) {
+                sodium_memzero(s->new_code, strlen(s->new_code));
+                free(s->new_code);
+        }
+        s->new_code = copy;
+        s->kicked = true;
+        pthread_cond_broadcast(&s->wake);
+        pthread_mutex_unlock(&s->lock);
+        return 0;
 }
 
 void sync_kick(struct sync *s)
