@@ -71,6 +71,7 @@ static const struct {
 /* Files the demo keeps in its folder beside the CA, both 0600: they hold secrets. */
 #define DEMO_PASSWORD_FILE "admin-password"
 #define DEMO_KIOSK_CONF "kiosk.conf"
+#define DEMO_PINS_FILE "staff-pins"
 
 /* A random URL-safe string of n - 1 characters. */
 static void random_token(char *buf, size_t n)
@@ -136,9 +137,29 @@ static int seed(struct store *s, const char *dir, int port, struct demo_info *in
                                 return r;
                 }
         }
-        /* The terminal's on-screen code, for employee E001 at W001. */
-        random_token(token, sizeof(token));
-        r = o->token_add(s, token, emp_ids[0], DEMO_WORKPLACE, VOTE_CHANNEL_QR_SCREEN);
+        /* Staff PINs, four random digits each, kept in the folder for the person trying it. */
+        buf_init(&conf, 64 * 1024);
+        buf_adds(&conf, "# Shift-login PINs of the demo employees (personal number, PIN).\n");
+        for (size_t i = 0; i < N(employees); i++) {
+                char pin[8];
+
+                snprintf(pin, sizeof(pin), "%04u", (unsigned)randombytes_uniform(10000));
+                if (i == 0)
+                        snprintf(info->staff_pin, sizeof(info->staff_pin), "%s", pin);
+                if (crypto_pwhash_str(hash, pin, strlen(pin), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+                        buf_free(&conf);
+                        return -ENOMEM;
+                }
+                r = o->employee_set_pin(s, employees[i].no, hash);
+                if (r < 0) {
+                        buf_free(&conf);
+                        return r;
+                }
+                buf_printf(&conf, "%s %s\n", employees[i].no, pin);
+        }
+        r = conf.error ? conf.error : secret_file_write(dir, DEMO_PINS_FILE, conf.data, conf.len);
+        buf_free(&conf);
         if (r < 0)
                 return r;
 
@@ -168,16 +189,9 @@ static int seed(struct store *s, const char *dir, int port, struct demo_info *in
             "terminal-id = %s\n"
             "terminal-secret = %s\n"
             "database = %s/kiosk.db\n"
-            "workplace = %s\n"
-            "workplace-name = Вікно 1\n"
-            "# The shift that opens at start, until staff log in on the terminal.\n"
-            "employee = %s\n"
-            "employee-name = %s\n"
-            "employee-position = %s\n"
-            "employee-unit = %s\n"
-            "vote-url = https://127.0.0.1:%d/r/%s\n",
-            port, dir, DEMO_TERMINAL, secret, dir, DEMO_WORKPLACE, employees[0].no,
-            employees[0].name, employees[0].position, units[employees[0].unit].name, port, token);
+            "# The workplace (%s), its staff and their PINs come from the collector.\n"
+            "# Staff PINs of this demo: %s/%s\n",
+            port, dir, DEMO_TERMINAL, secret, dir, DEMO_WORKPLACE, dir, DEMO_PINS_FILE);
         if (r < 0)
                 return r;
         r = secret_file_write(dir, DEMO_KIOSK_CONF, conf.data, conf.len);
@@ -250,6 +264,16 @@ int demo_prepare(const char *dir, int port, struct collector_config *cfg,
                                 info.admin_password[strcspn(info.admin_password, "\n")] = 0;
                         fclose(f);
                 }
+                snprintf(path, sizeof(path), "%s/%s", abs_dir, DEMO_PINS_FILE);
+                f = fopen(path, "re");
+                if (f) {
+                        char line[128];
+
+                        while (fgets(line, sizeof(line), f))
+                                if (strncmp(line, "E001 ", 5) == 0)
+                                        sscanf(line + 5, "%7s", info.staff_pin);
+                        fclose(f);
+                }
         }
         r = s->ops->meta_get(s, "demo.printed_token", token, sizeof(token));
         if (r < 0)
@@ -266,6 +290,7 @@ int demo_prepare(const char *dir, int port, struct collector_config *cfg,
         if ((r = set_string(&cfg->public_url, path)) < 0)
                 goto out;
         snprintf(info.ca_file, sizeof(info.ca_file), "%s", paths.ca_cert);
+        snprintf(info.database, sizeof(info.database), "sqlite:%s/collector.db", abs_dir);
         cfg->port = port;
         cfg->plain_http = false;
         *ret_info = info;

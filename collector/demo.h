@@ -15,6 +15,8 @@ struct demo_info {
         char vote_url[512];             /* a printed QR code's vote page */
         char kiosk_conf[PATH_MAX + 64]; /* path of the terminal's config */
         char ca_file[PATH_MAX];         /* the development CA's certificate */
+        char staff_pin[8];              /* employee E001's shift-login PIN */
+        char database[PATH_MAX + 32]; /* "sqlite:DIR/collector.db", for the admin commands */
 };
 
 /* Prepares dir for serving on 127.0.0.1:port and fills cfg's database, TLS and URL fields

@@ -70,3 +70,39 @@ int form_get(const char *data, size_t len, const char *name, char *buf, size_t n
         }
         return -ENOENT;
 }
+
+int cookie_get(const char *header, const char *name, char *buf, size_t n)
+{
+        size_t name_len = strlen(name);
+        const char *p = header;
+
+        while (p && *p) {
+                const char *end = strchr(p, ';'), *eq;
+                size_t len;
+
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                if (!end)
+                        end = p + strlen(p);
+                eq = memchr(p, '=', (size_t)(end - p));
+                if (eq && (size_t)(eq - p) == name_len && memcmp(p, name, name_len) == 0) {
+                        len = (size_t)(end - eq - 1);
+                        while (len > 0 && (eq[len] == ' ' || eq[len] == '\t'))
+                                len--; /* trailing blanks before ';' */
+                        if (len + 1 > n)
+                                return -ENAMETOOLONG;
+                        for (size_t i = 0; i < len; i++) {
+                                unsigned char c = (unsigned char)eq[1 + i];
+                                /* RFC 6265 cookie-octet */
+                                if (c < 0x21 || c > 0x7e || c == '"' || c == ',' || c == ';' ||
+                                    c == '\\')
+                                        return -EINVAL;
+                        }
+                        memcpy(buf, eq + 1, len);
+                        buf[len] = 0;
+                        return (int)len;
+                }
+                p = *end ? end + 1 : end;
+        }
+        return -ENOENT;
+}

@@ -10,3 +10,9 @@
  * terminated) into buf. Returns the value's length, -ENOENT when absent, -EINVAL for a
  * malformed escape or an embedded NUL, -ENAMETOOLONG when it does not fit. */
 int form_get(const char *data, size_t len, const char *name, char *buf, size_t n);
+
+/* Finds the cookie named name in a Cookie header ("a=1; b=2") and copies its value (not
+ * decoded; cookies we set are URL-safe base64) into buf. Returns the value's length, -ENOENT
+ * when absent, -ENAMETOOLONG when it does not fit, -EINVAL for a value with bytes outside
+ * the cookie-octet set. */
+int cookie_get(const char *header, const char *name, char *buf, size_t n);

@@ -52,6 +52,8 @@ static size_t body_cap(const char *url, const char *method)
                 return 0;
         if (strcmp(url, "/api/v1/votes") == 0)
                 return PROTO_BODY_MAX;
+        if (strcmp(url, "/admin/org/import") == 0)
+                return 4 * 1024 * 1024; /* a pasted table: up to 2 MiB once decoded */
         return WEB_FORM_MAX;
 }
 
@@ -77,6 +79,35 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t n)
         else if (sa && sa->sa_family == AF_INET6)
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
                           (socklen_t)n);
+}
+
+/* Behind a reverse proxy every request comes from the proxy: when it is the configured
+ * trusted one, the client is the last address it appended to X-Forwarded-For. Anything that
+ * does not parse as an address leaves the proxy's own. */
+static void forwarded_address(const char *trusted, struct MHD_Connection *conn, char *addr,
+                              size_t n)
+{
+        const char *xff, *last;
+        char candidate[64];
+        unsigned char bin[sizeof(struct in6_addr)];
+        size_t len;
+
+        if (!trusted || !trusted[0] || strcmp(trusted, addr) != 0)
+                return;
+        xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+        if (!xff)
+                return;
+        last = strrchr(xff, ',');
+        last = last ? last + 1 : xff;
+        while (*last == ' ' || *last == '\t')
+                last++;
+        len = strcspn(last, " \t");
+        if (len == 0 || len >= sizeof(candidate) || len >= n)
+                return;
+        memcpy(candidate, last, len);
+        candidate[len] = 0;
+        if (inet_pton(AF_INET, candidate, bin) == 1 || inet_pton(AF_INET6, candidate, bin) == 1)
+                memcpy(addr, candidate, len + 1);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -116,6 +147,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 return queue_plain(conn, MHD_HTTP_CONTENT_TOO_LARGE, "body too large\n");
 
         client_address(conn, addr, sizeof(addr));
+        forwarded_address(h->c->cfg->trusted_proxy, conn, addr, sizeof(addr));
         struct web_request wq = {
             .method = method,
             .path = url,
@@ -147,6 +179,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
         if (wr.location[0])
                 MHD_add_response_header(resp, "Location", wr.location);
+        if (wr.etag[0])
+                MHD_add_response_header(resp, "ETag", wr.etag);
+        if (wr.set_cookie[0])
+                MHD_add_response_header(resp, "Set-Cookie", wr.set_cookie);
+        if (wr.disposition[0])
+                MHD_add_response_header(resp, "Content-Disposition", wr.disposition);
+        if (wr.status >= 100 && wr.status < 600)
+                atomic_fetch_add(&h->c->metrics.requests[wr.status / 100], 1);
         ret = MHD_queue_response(conn, (unsigned)wr.status, resp);
         MHD_destroy_response(resp);
         return ret;

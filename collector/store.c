@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Chooses the storage back end from the location's scheme. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store.h"
@@ -20,4 +21,15 @@ void store_close(struct store *s)
 {
         if (s)
                 s->ops->close(s);
+}
+
+void store_org_finish(struct store_org *org)
+{
+        if (!org)
+                return;
+        free(org->units);
+        free(org->directions);
+        free(org->employees);
+        free(org->workplaces);
+        memset(org, 0, sizeof(*org));
 }

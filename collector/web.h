@@ -26,7 +26,10 @@ struct web_response {
         const char *content_type; /* static string */
         char *body;               /* malloc'd, owned by the response */
         size_t body_len;
-        char location[512]; /* a Location header when not empty */
+        char location[512];   /* a Location header when not empty */
+        char etag[64];        /* an ETag header when not empty */
+        char set_cookie[256]; /* a Set-Cookie header when not empty */
+        char disposition[160]; /* a Content-Disposition header when not empty */
 };
 
 /* Fills resp for req. Always produces a response (a 500 page at worst); returns 0, or a

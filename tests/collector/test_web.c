@@ -28,8 +28,10 @@
 #include "store.h"
 #include "testutil.h"
 #include "web.h"
+#include "webtest.h"
 
 #define SECRET "Xq3-vR8s_p2Lm9TzK4wB"
+#define SHIFT "0190a1b2-0000-7000-8000-000000000001"
 #define TOK_E1 "tokChild0001"
 #define TOK_E2 "tokGrand0001"
 #define TOK_EVIL "tokEvil00001"
@@ -60,202 +62,32 @@
 static char assets[PATH_MAX];
 
 struct fixture {
-        char dir[256];
-        char db[300];
-        struct store *store;
-        struct collector_config cfg;
-        struct collector c;
+        struct webtest w; /* the database, the collector and the requests */
         int64_t root, child, grandchild, sibling, long_unit; /* unit ids */
 };
 
-/* ---- a request and its lookups ---- */
-
-/* A header or query argument; arrays of them end with {NULL, NULL}. */
-struct field {
-        const char *name, *value;
-};
-
-struct request_ctx {
-        const struct field *headers; /* may be NULL */
-        const struct field *args;    /* may be NULL */
-};
-
-static const char *find(const struct field *f, const char *name, bool ignore_case)
-{
-        for (; f && f->name; f++)
-                if (ignore_case ? strcasecmp(f->name, name) == 0 : strcmp(f->name, name) == 0)
-                        return f->value;
-        return NULL;
-}
-
-static const char *lookup_header(void *ctx, const char *name)
-{
-        return find(((struct request_ctx *)ctx)->headers, name, true);
-}
-
-static const char *lookup_arg(void *ctx, const char *name)
-{
-        return find(((struct request_ctx *)ctx)->args, name, false);
-}
-
-/* Runs one request. The body goes in as an exact-size copy without a NUL, so that ASan
- * catches any read past body_len. */
-static void call(struct fixture *fx, const char *method, const char *path,
-                 const struct field *headers, const struct field *args, const char *body,
-                 struct web_response *resp)
-{
-        struct request_ctx ctx = {headers, args};
-        size_t len = body ? strlen(body) : 0;
-        char *copy = NULL;
-        struct web_request req = {
-            .method = method,
-            .path = path,
-            .client_addr = "192.0.2.7",
-            .header = lookup_header,
-            .arg = lookup_arg,
-            .ctx = &ctx,
-        };
-
-        if (body) {
-                copy = malloc(len ? len : 1);
-                assert_non_null(copy);
-                memcpy(copy, body, len);
-        }
-        req.body = copy;
-        req.body_len = len;
-        assert_int_equal(web_handle(&fx->c, &req, resp), 0);
-        free(copy);
-        assert_non_null(resp->body);
-        assert_int_equal(strlen(resp->body), resp->body_len);
-}
-
-static void get(struct fixture *fx, const char *path, const struct field *headers,
-                const struct field *args, struct web_response *resp)
-{
-        call(fx, "GET", path, headers, args, NULL, resp);
-}
-
-static void post_form(struct fixture *fx, const char *path, const char *body,
-                      struct web_response *resp)
-{
-        static const struct field headers[] = {
-            {"Content-Type", "application/x-www-form-urlencoded"},
-            {NULL, NULL},
-        };
-
-        call(fx, "POST", path, headers, NULL, body, resp);
-}
-
-/* POSTs a batch to the terminal API; auth or type NULL leaves that header out. */
-static void post_batch(struct fixture *fx, const char *auth, const char *type, const char *body,
-                       struct web_response *resp)
-{
-        struct field headers[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
-        size_t n = 0;
-
-        if (auth)
-                headers[n++] = (struct field){"Authorization", auth};
-        if (type)
-                headers[n++] = (struct field){"Content-Type", type};
-        call(fx, "POST", "/api/v1/votes", headers, NULL, body, resp);
-}
-
-/* ---- assertions that print what they saw ---- */
-
-static void contains(const char *hay, const char *needle, bool want, const char *file, int line)
-{
-        if ((strstr(hay, needle) != NULL) == want)
-                return;
-        print_error("%s \"%s\" in:\n%s\n", want ? "Missing" : "Unexpected", needle, hay);
-        _fail(file, line);
-}
-
-#define assert_contains(hay, needle) contains((hay), (needle), true, __FILE__, __LINE__)
-#define assert_not_contains(hay, needle) contains((hay), (needle), false, __FILE__, __LINE__)
-
-/* GETs path, or POSTs form to it, when only the status matters. */
-static void request_status(struct fixture *fx, bool post, const char *path, const char *form,
-                           int want, const char *file, int line)
-{
-        struct web_response resp;
-
-        if (post)
-                post_form(fx, path, form, &resp);
-        else
-                get(fx, path, NULL, NULL, &resp);
-        if (resp.status != want)
-                print_error("%s %.80s\n", post ? "POST" : "GET", path);
-        _assert_int_equal(cast_to_largest_integral_type(resp.status),
-                          cast_to_largest_integral_type(want), file, line);
-        web_response_finish(&resp);
-}
-
-#define assert_get_status(fx, path, want)                                                          \
-        request_status((fx), false, (path), NULL, (want), __FILE__, __LINE__)
-#define assert_post_status(fx, path, form, want)                                                   \
-        request_status((fx), true, (path), (form), (want), __FILE__, __LINE__)
-
-static int64_t vote_count(struct fixture *fx)
-{
-        int64_t n = -1;
-
-        assert_int_equal(fx->store->ops->vote_count(fx->store, &n), 0);
-        return n;
-}
-
-/* A JSON error body: {"protocol":1,"error":"<prefix>..."}. */
-static void assert_api_error(const struct web_response *resp, int status, const char *prefix)
-{
-        json_t *root, *error;
-
-        assert_int_equal(resp->status, status);
-        assert_string_equal(resp->content_type, "application/json");
-        root = json_loadb(resp->body, resp->body_len, 0, NULL);
-        assert_non_null(root);
-        error = json_object_get(root, "error");
-        assert_true(json_is_string(error));
-        assert_int_equal(strncmp(json_string_value(error), prefix, strlen(prefix)), 0);
-        json_decref(root);
-}
-
 /* ---- the organisation ---- */
-
-static int64_t add_unit(struct store *s, int64_t parent, const char *name)
-{
-        int64_t id = 0;
-
-        assert_int_equal(s->ops->unit_add(s, parent, "section", name, NULL, &id), 0);
-        return id;
-}
-
-static int64_t add_employee(struct store *s, const char *no, const char *name, const char *pos,
-                            int64_t unit, bool head)
-{
-        int64_t id = 0;
-
-        assert_int_equal(s->ops->employee_add(s, no, name, pos, unit, head, &id), 0);
-        return id;
-}
 
 static void seed(struct fixture *fx)
 {
-        struct store *s = fx->store;
+        struct store *s = fx->w.store;
         const struct store_ops *o = s->ops;
         int64_t e1, e2, evil, e4, e5, wp;
 
-        fx->root = add_unit(s, 0, "Міська рада");
-        fx->child = add_unit(s, fx->root, "Департамент адміністративних послуг");
-        fx->grandchild = add_unit(s, fx->child, GRANDCHILD_NAME);
-        fx->sibling = add_unit(s, fx->root, SIBLING_NAME);
-        fx->long_unit = add_unit(s, fx->child, LONG_UNIT_NAME);
+        fx->root = webtest_add_unit(s, 0, "Міська рада");
+        fx->child = webtest_add_unit(s, fx->root, "Департамент адміністративних послуг");
+        fx->grandchild = webtest_add_unit(s, fx->child, GRANDCHILD_NAME);
+        fx->sibling = webtest_add_unit(s, fx->root, SIBLING_NAME);
+        fx->long_unit = webtest_add_unit(s, fx->child, LONG_UNIT_NAME);
 
-        e1 = add_employee(s, "E1", "Шевчук Андрій Миколайович", "Директор департаменту", fx->child,
-                          true);
-        e2 = add_employee(s, "E2", E2_NAME, E2_POSITION, fx->grandchild, false);
-        evil = add_employee(s, "E3", EVIL_NAME, "Спеціаліст", fx->grandchild, false);
-        e4 = add_employee(s, "E4", "Лисенко Віктор Петрович", "Головний спеціаліст", fx->sibling,
-                          false);
-        e5 = add_employee(s, "E5", "Мельник Тарас Іванович", LONG_POSITION, fx->long_unit, false);
+        e1 = webtest_add_employee(s, "E1", "Шевчук Андрій Миколайович", "Директор департаменту",
+                                  fx->child, true);
+        e2 = webtest_add_employee(s, "E2", E2_NAME, E2_POSITION, fx->grandchild, false);
+        evil = webtest_add_employee(s, "E3", EVIL_NAME, "Спеціаліст", fx->grandchild, false);
+        e4 = webtest_add_employee(s, "E4", "Лисенко Віктор Петрович", "Головний спеціаліст",
+                                  fx->sibling, false);
+        e5 = webtest_add_employee(s, "E5", "Мельник Тарас Іванович", LONG_POSITION, fx->long_unit,
+                                  false);
 
         assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", fx->grandchild, 0, &wp), 0);
         assert_int_equal(o->workplace_add(s, "W2", "Кабінет 2", fx->child, 0, &wp), 0);
@@ -278,16 +110,10 @@ static int setup(void **state)
 
         if (!fx)
                 return -1;
-        if (test_mkdtemp(fx->dir, sizeof(fx->dir), "otsinka-web") < 0) {
+        if (webtest_open(&fx->w, "otsinka-web", assets, NULL) < 0) {
                 free(fx);
                 return -1;
         }
-        snprintf(fx->db, sizeof(fx->db), "%s/collector.db", fx->dir);
-        if (store_open(fx->db, &fx->store) < 0)
-                return -1;
-        fx->cfg.assets = assets;
-        if (collector_init(&fx->c, &fx->cfg, fx->store) < 0)
-                return -1;
         *state = fx;
         seed(fx);
         return 0;
@@ -297,9 +123,7 @@ static int teardown(void **state)
 {
         struct fixture *fx = *state;
 
-        collector_finish(&fx->c);
-        store_close(fx->store);
-        test_remove_tree(fx->dir);
+        webtest_close(&fx->w);
         free(fx);
         return 0;
 }
@@ -329,7 +153,8 @@ static struct test_vote make_vote(int level, const char *employee, const char *w
         return v;
 }
 
-/* The batch's JSON, as a terminal sends it; level is written as given, valid or not. */
+/* The batch's JSON, as a terminal sends it: every vote in the open shift SHIFT; level is
+ * written as given, valid or not. */
 static char *batch_json(const char *terminal, const struct test_vote *v, size_t n)
 {
         json_t *votes = json_array(), *root;
@@ -339,10 +164,10 @@ static char *batch_json(const char *terminal, const struct test_vote *v, size_t 
         for (size_t i = 0; i < n; i++)
                 assert_int_equal(
                     json_array_append_new(
-                        votes, json_pack("{s:s, s:i, s:s, s:s, s:s, s:I}", "id", v[i].id.s, "level",
-                                         v[i].level, "channel", "terminal", "employee",
-                                         v[i].employee, "workplace", v[i].workplace, "cast_at",
-                                         (json_int_t)v[i].cast_at_ms)),
+                        votes, json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:I}", "id", v[i].id.s,
+                                         "level", v[i].level, "channel", "terminal", "employee",
+                                         v[i].employee, "workplace", v[i].workplace, "shift", SHIFT,
+                                         "cast_at", (json_int_t)v[i].cast_at_ms)),
                     0);
         root = json_pack("{s:i, s:s, s:I, s:o}", "protocol", PROTO_VERSION, "terminal", terminal,
                          "sent_at", (json_int_t)now_ms(), "votes", votes);
@@ -381,7 +206,8 @@ static size_t send_as_t1(struct fixture *fx, const struct test_vote *v, size_t n
         char *body = batch_json("T1", v, n);
         size_t count = 0;
 
-        post_batch(fx, "Bearer T1:" SECRET, "application/json", body, &resp);
+        webtest_post_api(&fx->w, "/api/v1/votes", "Bearer T1:" SECRET, "application/json", body,
+                         &resp);
         decode_ack(&resp, v, n, &ack);
         for (size_t i = 0; i < n; i++)
                 count += ack.results[i].status == status;
@@ -397,7 +223,7 @@ static void test_healthz(void **state)
 {
         struct web_response resp;
 
-        get(*state, "/healthz", NULL, NULL, &resp);
+        webtest_get(&((struct fixture *)*state)->w, "/healthz", NULL, NULL, &resp);
         assert_int_equal(resp.status, 200);
         assert_string_equal(resp.body, "ok\n");
         web_response_finish(&resp);
@@ -416,14 +242,14 @@ static void test_api_batch_is_stored_once(void **state)
         };
 
         assert_int_equal(send_as_t1(fx, v, 3, PROTO_STORED), 3);
-        assert_int_equal(vote_count(fx), 3);
+        assert_int_equal(webtest_vote_count(&fx->w), 3);
         /* the answer was lost; the terminal sends the same batch again */
         assert_int_equal(send_as_t1(fx, v, 3, PROTO_DUPLICATE), 3);
-        assert_int_equal(vote_count(fx), 3);
+        assert_int_equal(webtest_vote_count(&fx->w), 3);
         /* the same id twice in one batch: stored, then duplicate */
         v[1] = v[0] = make_vote(3, "E2", "W1", t);
         assert_int_equal(send_as_t1(fx, v, 2, PROTO_STORED), 1);
-        assert_int_equal(vote_count(fx), 4);
+        assert_int_equal(webtest_vote_count(&fx->w), 4);
 }
 
 static void test_api_bad_vote_rejects_only_itself(void **state)
@@ -435,12 +261,13 @@ static void test_api_bad_vote_rejects_only_itself(void **state)
         struct proto_ack ack = {0};
         char *body = batch_json("T1", v, 2);
 
-        post_batch(fx, "Bearer T1:" SECRET, "application/json", body, &resp);
+        webtest_post_api(&fx->w, "/api/v1/votes", "Bearer T1:" SECRET, "application/json", body,
+                         &resp);
         decode_ack(&resp, v, 2, &ack);
         assert_int_equal(ack.results[0].status, PROTO_STORED);
         assert_int_equal(ack.results[1].status, PROTO_REJECTED);
         assert_string_equal(ack.results[1].reason, "votes[1].level: must be 1, 2 or 3");
-        assert_int_equal(vote_count(fx), 1);
+        assert_int_equal(webtest_vote_count(&fx->w), 1);
         proto_ack_finish(&ack);
         web_response_finish(&resp);
         free(body);
@@ -461,11 +288,12 @@ static void test_api_refuses_unknown_credentials(void **state)
         for (size_t i = 0; i < sizeof(auths) / sizeof(auths[0]); i++) {
                 struct web_response resp;
 
-                post_batch(fx, auths[i], "application/json", body, &resp);
-                assert_api_error(&resp, 401, "authorization:");
+                webtest_post_api(&fx->w, "/api/v1/votes", auths[i], "application/json", body,
+                                 &resp);
+                webtest_assert_api_error(&resp, 401, "authorization:");
                 web_response_finish(&resp);
         }
-        assert_int_equal(vote_count(fx), 0);
+        assert_int_equal(webtest_vote_count(&fx->w), 0);
         free(body);
 }
 
@@ -476,9 +304,10 @@ static void test_api_refuses_batch_of_another_terminal(void **state)
         struct web_response resp;
         char *body = batch_json("T2", &v, 1);
 
-        post_batch(fx, "Bearer T1:" SECRET, "application/json", body, &resp);
-        assert_api_error(&resp, 403, "terminal:");
-        assert_int_equal(vote_count(fx), 0);
+        webtest_post_api(&fx->w, "/api/v1/votes", "Bearer T1:" SECRET, "application/json", body,
+                         &resp);
+        webtest_assert_api_error(&resp, 403, "terminal:");
+        assert_int_equal(webtest_vote_count(&fx->w), 0);
         web_response_finish(&resp);
         free(body);
 }
@@ -494,11 +323,12 @@ static void test_api_refuses_wrong_content_type(void **state)
         for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
                 struct web_response resp;
 
-                post_batch(fx, "Bearer T1:" SECRET, types[i], body, &resp);
-                assert_api_error(&resp, 415, "content-type:");
+                webtest_post_api(&fx->w, "/api/v1/votes", "Bearer T1:" SECRET, types[i], body,
+                                 &resp);
+                webtest_assert_api_error(&resp, 415, "content-type:");
                 web_response_finish(&resp);
         }
-        assert_int_equal(vote_count(fx), 0);
+        assert_int_equal(webtest_vote_count(&fx->w), 0);
         free(body);
 }
 
@@ -515,11 +345,12 @@ static void test_api_refuses_malformed_json(void **state)
         for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
                 struct web_response resp;
 
-                post_batch(fx, "Bearer T1:" SECRET, "application/json", bodies[i], &resp);
-                assert_api_error(&resp, 400, i < 3 ? "body:" : "votes:");
+                webtest_post_api(&fx->w, "/api/v1/votes", "Bearer T1:" SECRET, "application/json",
+                                 bodies[i], &resp);
+                webtest_assert_api_error(&resp, 400, i < 3 ? "body:" : "votes:");
                 web_response_finish(&resp);
         }
-        assert_int_equal(vote_count(fx), 0);
+        assert_int_equal(webtest_vote_count(&fx->w), 0);
 }
 
 static void test_api_rejects_foreign_workplace_and_unknown_employee(void **state)
@@ -536,7 +367,8 @@ static void test_api_rejects_foreign_workplace_and_unknown_employee(void **state
         struct proto_ack ack = {0};
         char *body = batch_json("T1", v, 4);
 
-        post_batch(fx, "Bearer T1:" SECRET, "application/json", body, &resp);
+        webtest_post_api(&fx->w, "/api/v1/votes", "Bearer T1:" SECRET, "application/json", body,
+                         &resp);
         decode_ack(&resp, v, 4, &ack);
         assert_int_equal(ack.results[0].status, PROTO_REJECTED);
         assert_int_equal(strncmp(ack.results[0].reason, "workplace:", 10), 0);
@@ -545,74 +377,13 @@ static void test_api_rejects_foreign_workplace_and_unknown_employee(void **state
         assert_int_equal(ack.results[2].status, PROTO_REJECTED);
         assert_int_equal(strncmp(ack.results[2].reason, "workplace:", 10), 0);
         assert_int_equal(ack.results[3].status, PROTO_STORED);
-        assert_int_equal(vote_count(fx), 1);
+        assert_int_equal(webtest_vote_count(&fx->w), 1);
         proto_ack_finish(&ack);
         web_response_finish(&resp);
         free(body);
 }
 
 /* ---- reports ---- */
-
-/* The label of the month containing now, or of the month before it. */
-static void month_label(bool previous, struct period *ret, char *label, size_t n)
-{
-        struct period p;
-
-        assert_int_equal(period_containing(PERIOD_MONTH, time(NULL), &p), 0);
-        if (previous)
-                assert_int_equal(period_previous(&p, &p), 0);
-        assert_int_equal(period_label(&p, label, n), 0);
-        *ret = p;
-}
-
-/* GET /api/v1/reports/units?period=label; the caller decrefs. */
-static json_t *report(struct fixture *fx, const char *label)
-{
-        const struct field args[] = {{"period", label}, {NULL, NULL}};
-        struct web_response resp;
-        json_t *root;
-
-        get(fx, "/api/v1/reports/units", NULL, args, &resp);
-        assert_int_equal(resp.status, 200);
-        assert_string_equal(resp.content_type, "application/json");
-        root = json_loadb(resp.body, resp.body_len, 0, NULL);
-        assert_non_null(root);
-        assert_string_equal(json_string_value(json_object_get(root, "period")), label);
-        web_response_finish(&resp);
-        return root;
-}
-
-/* The report's entry for a unit, owned by the report; fails unless it is listed once. */
-static json_t *find_unit(json_t *report, int64_t unit)
-{
-        json_t *units = json_object_get(report, "units"), *u, *found = NULL;
-        size_t i, n = 0;
-
-        json_array_foreach(units, i, u)
-        {
-                if (json_integer_value(json_object_get(u, "id")) == unit) {
-                        found = found ? found : u;
-                        n++;
-                }
-        }
-        if (n == 1)
-                return found;
-        if (n == 0)
-                print_error("unit %lld is not in the report\n", (long long)unit);
-        else
-                print_error("unit %lld is in the report %zu times\n", (long long)unit, n);
-        fail();
-        return NULL;
-}
-
-/* report's key ("total", "exemplary", ...) for a unit; fails when the unit is not listed. */
-static int64_t unit_count(json_t *report, int64_t unit, const char *key)
-{
-        json_t *v = json_object_get(find_unit(report, unit), key);
-
-        assert_true(json_is_integer(v));
-        return json_integer_value(v);
-}
 
 static void test_report_sums_subtrees(void **state)
 {
@@ -623,8 +394,8 @@ static void test_report_sums_subtrees(void **state)
         struct test_vote v[6];
         json_t *r;
 
-        month_label(false, &month, label, sizeof(label));
-        month_label(true, &last, last_label, sizeof(last_label));
+        webtest_month_label(false, &month, label, sizeof(label));
+        webtest_month_label(true, &last, last_label, sizeof(last_label));
         v[0] = make_vote(3, "E2", "W1", t); /* grandchild */
         v[1] = make_vote(2, "E2", "W1", t); /* grandchild */
         v[2] = make_vote(1, "E1", "W1", t); /* child's own */
@@ -635,32 +406,32 @@ static void test_report_sums_subtrees(void **state)
         v[5] = make_vote(2, "E4", "W1", month.start * 1000);
         assert_int_equal(send_as_t1(fx, v, 6, PROTO_STORED), 6);
         /* and one each from the vote pages of the child's and the sibling's employees */
-        assert_post_status(fx, "/r/" TOK_E1, "level=3", 303);
-        assert_post_status(fx, "/r/" TOK_E4, "level=1", 303);
-        assert_int_equal(vote_count(fx), 8);
+        assert_vote_status(&fx->w, "/r/" TOK_E1, "level=3", 303);
+        assert_vote_status(&fx->w, "/r/" TOK_E4, "level=1", 303);
+        assert_int_equal(webtest_vote_count(&fx->w), 8);
 
-        r = report(fx, label);
-        assert_int_equal(unit_count(r, fx->root, "total"), 6);
-        assert_int_equal(unit_count(r, fx->child, "total"), 4);
-        assert_int_equal(unit_count(r, fx->grandchild, "total"), 2);
-        assert_int_equal(unit_count(r, fx->sibling, "total"), 2);
-        assert_int_equal(unit_count(r, fx->sibling, "good"), 1);
+        r = webtest_report(&fx->w, label);
+        assert_int_equal(webtest_unit_count(r, fx->root, "total"), 6);
+        assert_int_equal(webtest_unit_count(r, fx->child, "total"), 4);
+        assert_int_equal(webtest_unit_count(r, fx->grandchild, "total"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->sibling, "total"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->sibling, "good"), 1);
         /* per level: the child's subtree has one of each but two «Зразково» */
-        assert_int_equal(unit_count(r, fx->child, "satisfactory"), 1);
-        assert_int_equal(unit_count(r, fx->child, "good"), 1);
-        assert_int_equal(unit_count(r, fx->child, "exemplary"), 2);
-        assert_int_equal(unit_count(r, fx->grandchild, "satisfactory"), 0);
-        assert_int_equal(unit_count(r, fx->grandchild, "good"), 1);
-        assert_int_equal(unit_count(r, fx->grandchild, "exemplary"), 1);
-        assert_int_equal(unit_count(r, fx->root, "satisfactory"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->child, "satisfactory"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->child, "good"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->child, "exemplary"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->grandchild, "satisfactory"), 0);
+        assert_int_equal(webtest_unit_count(r, fx->grandchild, "good"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->grandchild, "exemplary"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->root, "satisfactory"), 2);
         json_decref(r);
 
-        r = report(fx, last_label);
-        assert_int_equal(unit_count(r, fx->root, "total"), 2);
-        assert_int_equal(unit_count(r, fx->child, "total"), 2);
-        assert_int_equal(unit_count(r, fx->grandchild, "exemplary"), 1);
-        assert_int_equal(unit_count(r, fx->grandchild, "satisfactory"), 1);
-        assert_int_equal(unit_count(r, fx->sibling, "total"), 0);
+        r = webtest_report(&fx->w, last_label);
+        assert_int_equal(webtest_unit_count(r, fx->root, "total"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->child, "total"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->grandchild, "exemplary"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->grandchild, "satisfactory"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->sibling, "total"), 0);
         json_decref(r);
 }
 
@@ -671,13 +442,13 @@ static void test_report_refuses_unknown_period(void **state)
         struct fixture *fx = *state;
 
         for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
-                const struct field args[] = {{"period", periods[i]}, {NULL, NULL}};
+                const struct webtest_field args[] = {{"period", periods[i]}, {NULL, NULL}};
                 struct web_response resp;
 
-                get(fx, "/api/v1/reports/units", NULL, args, &resp);
-                assert_api_error(&resp, 400, "period:");
+                webtest_get(&fx->w, "/api/v1/reports/units", NULL, args, &resp);
+                webtest_assert_api_error(&resp, 400, "period:");
                 web_response_finish(&resp);
-                get(fx, "/reports", NULL, args, &resp);
+                webtest_get(&fx->w, "/reports", NULL, args, &resp);
                 assert_int_equal(resp.status, 400);
                 assert_contains(resp.body, "Невідомий період");
                 web_response_finish(&resp);
@@ -697,7 +468,7 @@ static void test_vote_page_shows_employee(void **state)
         struct fixture *fx = *state;
         struct web_response resp;
 
-        get(fx, "/r/" TOK_E2, NULL, NULL, &resp);
+        webtest_get(&fx->w, "/r/" TOK_E2, NULL, NULL, &resp);
         assert_int_equal(resp.status, 200);
         assert_string_equal(resp.content_type, "text/html; charset=utf-8");
         assert_contains(resp.body, "<h1>" E2_NAME "</h1>");
@@ -714,16 +485,16 @@ static void test_vote_page_shows_employee(void **state)
 
 static void test_vote_page_speaks_english_when_asked(void **state)
 {
-        static const struct field en[] = {{"Accept-Language", "en"}, {NULL, NULL}};
-        static const struct field en_gb[] = {{"accept-language", "en-GB,en;q=0.9,uk;q=0.8"},
-                                             {NULL, NULL}};
-        static const struct field lang_en[] = {{"lang", "en"}, {NULL, NULL}};
-        static const struct field uk[] = {{"Accept-Language", "uk-UA,uk;q=0.9,en;q=0.5"},
-                                          {NULL, NULL}};
+        static const struct webtest_field en[] = {{"Accept-Language", "en"}, {NULL, NULL}};
+        static const struct webtest_field en_gb[] = {{"accept-language", "en-GB,en;q=0.9,uk;q=0.8"},
+                                                     {NULL, NULL}};
+        static const struct webtest_field lang_en[] = {{"lang", "en"}, {NULL, NULL}};
+        static const struct webtest_field uk[] = {{"Accept-Language", "uk-UA,uk;q=0.9,en;q=0.5"},
+                                                  {NULL, NULL}};
         struct fixture *fx = *state;
         struct web_response resp;
 
-        get(fx, "/r/" TOK_E2, en, NULL, &resp);
+        webtest_get(&fx->w, "/r/" TOK_E2, en, NULL, &resp);
         assert_int_equal(resp.status, 200);
         assert_contains(resp.body, "Send feedback");
         assert_contains(resp.body, "Exemplary");
@@ -731,13 +502,13 @@ static void test_vote_page_speaks_english_when_asked(void **state)
         assert_contains(resp.body, E2_NAME); /* names are not translated */
         web_response_finish(&resp);
 
-        get(fx, "/r/" TOK_E2, en_gb, NULL, &resp);
+        webtest_get(&fx->w, "/r/" TOK_E2, en_gb, NULL, &resp);
         assert_contains(resp.body, "Send feedback");
         web_response_finish(&resp);
-        get(fx, "/r/" TOK_E2, NULL, lang_en, &resp);
+        webtest_get(&fx->w, "/r/" TOK_E2, NULL, lang_en, &resp);
         assert_contains(resp.body, "Send feedback");
         web_response_finish(&resp);
-        get(fx, "/r/" TOK_E2, uk, NULL, &resp);
+        webtest_get(&fx->w, "/r/" TOK_E2, uk, NULL, &resp);
         assert_contains(resp.body, "Відправити відгук");
         web_response_finish(&resp);
 }
@@ -749,7 +520,7 @@ static void assert_only_vote_on_disk(struct fixture *fx, int level, const char *
         sqlite3 *db = NULL;
         sqlite3_stmt *st = NULL;
 
-        assert_int_equal(sqlite3_open_v2(fx->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_open_v2(fx->w.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_prepare_v2(db,
                                             "SELECT v.level, v.channel, e.personal_no FROM votes v"
                                             " JOIN employees e ON e.id = v.employee_id",
@@ -769,28 +540,28 @@ static void test_vote_page_post_stores_one_vote(void **state)
         struct fixture *fx = *state;
         struct web_response resp;
 
-        post_form(fx, "/r/" TOK_E2, "level=3", &resp);
+        webtest_vote(&fx->w, "/r/" TOK_E2, NULL, "level=3", &resp);
         assert_int_equal(resp.status, 303);
         assert_string_equal(resp.location, "/r/" TOK_E2 "/thanks");
         web_response_finish(&resp);
-        assert_int_equal(vote_count(fx), 1);
+        assert_int_equal(webtest_vote_count(&fx->w), 1);
         assert_only_vote_on_disk(fx, 3, VOTE_CHANNEL_QR_PRINTED, "E2");
 
-        get(fx, "/r/" TOK_E2 "/thanks", NULL, NULL, &resp);
+        webtest_get(&fx->w, "/r/" TOK_E2 "/thanks", NULL, NULL, &resp);
         assert_int_equal(resp.status, 200);
         assert_contains(resp.body, "Дякуємо за Ваш голос!");
         assert_small_and_scriptless(&resp);
         web_response_finish(&resp);
-        assert_int_equal(vote_count(fx), 1);
+        assert_int_equal(webtest_vote_count(&fx->w), 1);
 }
 
 static void test_vote_page_post_keeps_english(void **state)
 {
-        static const struct field lang_en[] = {{"lang", "en"}, {NULL, NULL}};
+        static const struct webtest_field lang_en[] = {{"lang", "en"}, {NULL, NULL}};
         struct fixture *fx = *state;
         struct web_response resp;
 
-        call(fx, "POST", "/r/" TOK_E2, NULL, lang_en, "level=2", &resp);
+        webtest_vote(&fx->w, "/r/" TOK_E2, lang_en, "level=2", &resp);
         assert_int_equal(resp.status, 303);
         assert_string_equal(resp.location, "/r/" TOK_E2 "/thanks?lang=en");
         web_response_finish(&resp);
@@ -808,7 +579,7 @@ static void test_vote_page_post_refuses_missing_or_bad_level(void **state)
         for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
                 struct web_response resp;
 
-                post_form(fx, "/r/" TOK_E2, bodies[i], &resp);
+                webtest_post_form(&fx->w, "/r/" TOK_E2, bodies[i], &resp);
                 assert_int_equal(resp.status, 400);
                 assert_string_equal(resp.location, "");
                 /* the page comes back, asking for a choice */
@@ -816,7 +587,7 @@ static void test_vote_page_post_refuses_missing_or_bad_level(void **state)
                 assert_contains(resp.body, "Відправити відгук");
                 web_response_finish(&resp);
         }
-        assert_int_equal(vote_count(fx), 0);
+        assert_int_equal(webtest_vote_count(&fx->w), 0);
 }
 
 static void test_vote_page_unknown_token(void **state)
@@ -824,12 +595,12 @@ static void test_vote_page_unknown_token(void **state)
         struct fixture *fx = *state;
         struct web_response resp;
 
-        get(fx, "/r/tokNoSuchOne", NULL, NULL, &resp);
+        webtest_get(&fx->w, "/r/tokNoSuchOne", NULL, NULL, &resp);
         assert_int_equal(resp.status, 404);
         assert_contains(resp.body, "Цей QR-код не знайдено.");
         web_response_finish(&resp);
-        assert_post_status(fx, "/r/tokNoSuchOne", "level=3", 404);
-        assert_int_equal(vote_count(fx), 0);
+        assert_post_status(&fx->w, "/r/tokNoSuchOne", "level=3", 404);
+        assert_int_equal(webtest_vote_count(&fx->w), 0);
 }
 
 static void test_vote_page_revoked_token(void **state)
@@ -839,19 +610,19 @@ static void test_vote_page_revoked_token(void **state)
         struct web_response resp;
 
         for (size_t i = 0; i < 2; i++) {
-                get(fx, paths[i], NULL, NULL, &resp);
+                webtest_get(&fx->w, paths[i], NULL, NULL, &resp);
                 assert_int_equal(resp.status, 410);
                 assert_contains(resp.body, "Цей QR-код більше не діє.");
                 assert_not_contains(resp.body, E2_NAME);
                 web_response_finish(&resp);
         }
-        post_form(fx, "/r/" TOK_REVOKED, "level=3", &resp);
+        webtest_post_form(&fx->w, "/r/" TOK_REVOKED, "level=3", &resp);
         assert_int_equal(resp.status, 410);
         assert_string_equal(resp.location, "");
         web_response_finish(&resp);
-        assert_int_equal(vote_count(fx), 0);
+        assert_int_equal(webtest_vote_count(&fx->w), 0);
         /* the same employee's other token still works */
-        assert_get_status(fx, "/r/" TOK_E2, 200);
+        assert_get_status(&fx->w, "/r/" TOK_E2, 200);
 }
 
 static void test_vote_page_refuses_malformed_tokens(void **state)
@@ -877,22 +648,22 @@ static void test_vote_page_refuses_malformed_tokens(void **state)
         struct web_response resp;
 
         /* the 64-character token is served, 65 characters are not */
-        assert_get_status(fx, "/r/" TOK_LONG, 200);
+        assert_get_status(&fx->w, "/r/" TOK_LONG, 200);
         snprintf(over_long, sizeof(over_long), "/r/%sx", TOK_LONG);
         memcpy(huge, "/r/", 3);
         memset(huge + 3, 'a', sizeof(huge) - 4);
         huge[sizeof(huge) - 1] = 0;
 
         for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-                get(fx, paths[i], NULL, NULL, &resp);
+                webtest_get(&fx->w, paths[i], NULL, NULL, &resp);
                 if (resp.status != 404)
                         print_error("GET %.80s\n", paths[i]);
                 assert_int_equal(resp.status, 404);
                 assert_not_contains(resp.body, E2_NAME);
                 web_response_finish(&resp);
-                assert_post_status(fx, paths[i], "level=3", 404);
+                assert_post_status(&fx->w, paths[i], "level=3", 404);
         }
-        assert_int_equal(vote_count(fx), 0);
+        assert_int_equal(webtest_vote_count(&fx->w), 0);
 }
 
 /* ---- escaping ---- */
@@ -902,7 +673,7 @@ static void test_vote_page_escapes_employee_name(void **state)
         struct fixture *fx = *state;
         struct web_response resp;
 
-        get(fx, "/r/" TOK_EVIL, NULL, NULL, &resp);
+        webtest_get(&fx->w, "/r/" TOK_EVIL, NULL, NULL, &resp);
         assert_int_equal(resp.status, 200);
         assert_contains(resp.body, "<h1>" EVIL_NAME_HTML "</h1>");
         assert_not_contains(resp.body, EVIL_NAME);
@@ -911,7 +682,7 @@ static void test_vote_page_escapes_employee_name(void **state)
         web_response_finish(&resp);
 
         /* and on the page that asks again after a bad POST */
-        post_form(fx, "/r/" TOK_EVIL, "level=7", &resp);
+        webtest_post_form(&fx->w, "/r/" TOK_EVIL, "level=7", &resp);
         assert_int_equal(resp.status, 400);
         assert_contains(resp.body, EVIL_NAME_HTML);
         assert_small_and_scriptless(&resp);
@@ -923,7 +694,7 @@ static void test_reports_escape_unit_name(void **state)
         struct fixture *fx = *state;
         struct web_response resp;
 
-        get(fx, "/reports", NULL, NULL, &resp);
+        webtest_get(&fx->w, "/reports", NULL, NULL, &resp);
         assert_int_equal(resp.status, 200);
         assert_string_equal(resp.content_type, "text/html; charset=utf-8");
         assert_contains(resp.body, GRANDCHILD_NAME);
@@ -939,10 +710,10 @@ static void test_reports_escape_unit_name(void **state)
                 char label[PERIOD_LABEL_MAX];
                 struct period p;
 
-                month_label(false, &p, label, sizeof(label));
-                r = report(fx, label);
+                webtest_month_label(false, &p, label, sizeof(label));
+                r = webtest_report(&fx->w, label);
                 assert_string_equal(
-                    json_string_value(json_object_get(find_unit(r, fx->sibling), "name")),
+                    json_string_value(json_object_get(webtest_find_unit(r, fx->sibling), "name")),
                     SIBLING_NAME);
                 json_decref(r);
         }
@@ -972,20 +743,20 @@ static void test_long_names_are_cut_at_a_letter(void **state)
         assert_true(strlen(LONG_UNIT_NAME) > sizeof(((struct store_unit_row *)0)->name));
         assert_true(strlen(LONG_POSITION) > sizeof(((struct store_employee *)0)->position));
 
-        get(fx, "/r/" TOK_LONG_NAMES, NULL, NULL, &resp);
+        webtest_get(&fx->w, "/r/" TOK_LONG_NAMES, NULL, NULL, &resp);
         assert_int_equal(resp.status, 200);
         assert_true(utf8_valid(resp.body));
         assert_contains(resp.body, "Головний спеціаліст відділу");
         web_response_finish(&resp);
 
-        get(fx, "/reports", NULL, NULL, &resp);
+        webtest_get(&fx->w, "/reports", NULL, NULL, &resp);
         assert_int_equal(resp.status, 200);
         assert_true(utf8_valid(resp.body));
         web_response_finish(&resp);
 
-        month_label(false, &p, label, sizeof(label));
-        r = report(fx, label);
-        name = json_string_value(json_object_get(find_unit(r, fx->long_unit), "name"));
+        webtest_month_label(false, &p, label, sizeof(label));
+        r = webtest_report(&fx->w, label);
+        name = json_string_value(json_object_get(webtest_find_unit(r, fx->long_unit), "name"));
         assert_non_null(name);
         assert_true(strlen(name) > 100);
         assert_int_equal(strncmp(name, LONG_UNIT_NAME, strlen(name)), 0);
@@ -1014,31 +785,33 @@ static void test_sql_metacharacters_change_nothing(void **state)
         char *body;
 
         for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-                assert_get_status(fx, paths[i], 404);
-                assert_post_status(fx, paths[i], "level=3", 404);
+                assert_get_status(&fx->w, paths[i], 404);
+                assert_post_status(&fx->w, paths[i], "level=3", 404);
         }
         body = batch_json("T1", &ok, 1);
         for (size_t i = 0; i < sizeof(auths) / sizeof(auths[0]); i++) {
-                post_batch(fx, auths[i], "application/json", body, &resp);
+                webtest_post_api(&fx->w, "/api/v1/votes", auths[i], "application/json", body,
+                                 &resp);
                 assert_int_equal(resp.status, 401);
                 web_response_finish(&resp);
         }
         free(body);
         /* an employee reference with a quote does not pass the protocol's decoder */
         body = batch_json("T1", &v, 1);
-        post_batch(fx, "Bearer T1:" SECRET, "application/json", body, &resp);
+        webtest_post_api(&fx->w, "/api/v1/votes", "Bearer T1:" SECRET, "application/json", body,
+                         &resp);
         decode_ack(&resp, &v, 1, &ack);
         assert_int_equal(ack.results[0].status, PROTO_REJECTED);
         proto_ack_finish(&ack);
         web_response_finish(&resp);
         free(body);
-        assert_int_equal(vote_count(fx), 0);
+        assert_int_equal(webtest_vote_count(&fx->w), 0);
 
         /* every table still answers: tokens, employees, units, terminals and votes */
-        assert_post_status(fx, "/r/" TOK_E2, "level=3", 303);
+        assert_vote_status(&fx->w, "/r/" TOK_E2, "level=3", 303);
         assert_int_equal(send_as_t1(fx, &ok, 1, PROTO_STORED), 1);
-        assert_int_equal(vote_count(fx), 2);
-        get(fx, "/reports", NULL, NULL, &resp);
+        assert_int_equal(webtest_vote_count(&fx->w), 2);
+        webtest_get(&fx->w, "/reports", NULL, NULL, &resp);
         assert_int_equal(resp.status, 200);
         assert_contains(resp.body, GRANDCHILD_NAME);
         web_response_finish(&resp);

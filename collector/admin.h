@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* What the administration pages share (admin.c, admin_qr.c). Internal to the collector. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "webpage.h"
+
+/* A form field of a POST body into buf: form_get()'s answer, -ENOENT without a body. */
+int admin_field(const struct web_request *req, const char *name, char *buf, size_t n);
+/* The session's CSRF token came back in the form ("csrf"), compared in constant time. */
+bool admin_csrf_ok(const struct web_request *req, const struct web_session *s);
+/* Writes the audit log: who, what, details, and the client's address. */
+void admin_audit(struct collector *c, const struct web_request *req, const char *login,
+                 const char *action, const char *detail);
+/* "?lang=en" or "", and the hidden field that keeps English through a form. */
+const char *admin_lang_query(enum vote_lang lang);
+void admin_lang_field(struct buf *b, enum vote_lang lang);
+/* 303 to path, keeping the language. */
+int admin_redirect(struct web_response *resp, const char *path, enum vote_lang lang);
+/* The frame of a signed-in page: sections, who is signed in, sign-out, the title. */
+void admin_page_begin(struct buf *b, struct collector *c, enum vote_lang lang,
+                      const struct web_session *s, const char *title_key);
+void admin_format_time(int64_t t, char *buf, size_t n);
+/* The unit subtree an official or administrator acts on (0 = everything), -1 for others. */
+int64_t admin_scope(const struct store_user *u);
+
+/* The QR code pages (admin_qr.c): /admin/qr...; -ENOENT for other paths. */
+int admin_qr_handle(struct collector *c, const struct web_request *req, enum vote_lang lang,
+                    const struct web_session *s, struct web_response *resp);
+/* The organisation, users and audit pages (admin_org.c): /admin/org..., /admin/users...,
+ * /admin/audit; administrators only. -ENOENT for other paths. */
+int admin_org_handle(struct collector *c, const struct web_request *req, enum vote_lang lang,
+                     const struct web_session *s, struct web_response *resp);

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The collector's pages in a real browser: Debian's chromium driven by playwright-core
+# (tests/browser/pages.mjs) against a demo collector. The phone vote page in Ukrainian, English
+# and without JavaScript, the administration and the public report, checked as a person would
+# notice; screenshots of every page go to $OTSINKA_SCREENSHOTS (default: the build folder's
+# browser-screenshots/). Chromium checks the certificate for real: it trusts only the demo
+# server's key, by its SPKI hash. Skips (77) without node or chromium, unless CI is set.
+set -euo pipefail
+
+build=${OTSINKA_BUILD:?}
+source_dir=${OTSINKA_SOURCE:?}
+browser_dir=$source_dir/tests/browser
+chromium=${OTSINKA_CHROMIUM:-/usr/bin/chromium}
+shots=${OTSINKA_SCREENSHOTS:-$build/browser-screenshots}
+
+missing=
+command -v node >/dev/null || missing="node (apt-get install nodejs)"
+[ -d "$browser_dir/node_modules/playwright-core" ] || command -v npm >/dev/null ||
+        missing="${missing:+$missing, }npm (apt-get install npm)"
+[ -x "$chromium" ] || missing="${missing:+$missing, }chromium (apt-get install chromium)"
+if [ -n "$missing" ]; then
+        if [ -n "${CI:-}" ] && [ "$CI" != false ] && [ "$CI" != 0 ]; then
+                echo "FAIL: browser pages: missing $missing, and CI is set" >&2
+                exit 1
+        fi
+        echo "SKIP: browser pages: missing $missing"
+        exit 77
+fi
+
+tmp=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() {
+        echo "FAIL: $*" >&2
+        # a sanitizer's verdict first: it may be more than 20 lines up
+        grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|SUMMARY: |runtime error:' \
+                "$tmp/collector.log" >&2 || true
+        tail -n 20 "$tmp/collector.log" >&2
+        exit 1
+}
+
+if [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
+        # npm ci writes nothing but node_modules/ (ignored by git) beside the lock file
+        npm ci --prefix "$browser_dir" --no-audit --no-fund >"$tmp/npm.log" 2>&1 ||
+                { cat "$tmp/npm.log" >&2; fail "npm ci --prefix $browser_dir"; }
+fi
+
+for attempt in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 20000))
+        rm -rf "$tmp/demo"
+        "$build/collector/otsinka-collector" demo --dir "$tmp/demo" --port "$port" \
+                >"$tmp/collector.out" 2>"$tmp/collector.log" &
+        pid=$!
+        for _ in $(seq 1 300); do # seeding hashes a dozen PINs: slow under sanitizers
+                curl -fsS --cacert "$tmp/demo/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break 2
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+        done
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        pid=
+done
+[ -n "$pid" ] || fail "the demo collector did not start"
+base=https://127.0.0.1:$port
+
+# The vote page of the printed QR code, as the demo prints it (once it has printed it).
+for _ in $(seq 1 50); do
+        vote_url=$(sed -n 's/^ *A vote page: *//p' "$tmp/collector.out")
+        [ -n "$vote_url" ] && break
+        sleep 0.1
+done
+[ -n "$vote_url" ] || fail "the demo printed no vote page"
+token=${vote_url##*/r/}
+[[ $token =~ ^[A-Za-z0-9_-]+$ ]] || fail "an odd vote page: $vote_url"
+db=$tmp/demo/collector.db
+q() { sqlite3 -batch -noheader "$db" "$1"; }
+employee=$(q "SELECT e.full_name FROM qr_tokens q JOIN employees e ON e.id = q.employee_id
+              WHERE q.token = '$token'")
+unit=$(q "SELECT u.name FROM qr_tokens q JOIN employees e ON e.id = q.employee_id
+          JOIN units u ON u.id = e.unit_id WHERE q.token = '$token'")
+unit_en=$(q "SELECT u.name_en FROM qr_tokens q JOIN employees e ON e.id = q.employee_id
+             JOIN units u ON u.id = e.unit_id WHERE q.token = '$token'")
+units=$(q "SELECT COUNT(*) FROM units")
+[ -n "$employee" ] && [ -n "$unit" ] || fail "no employee behind the vote page $vote_url"
+
+# The pin: base64 of the SHA-256 of the server certificate's SubjectPublicKeyInfo.
+spki=$(openssl x509 -in "$tmp/demo/server.pem" -pubkey -noout |
+        openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+
+mkdir -p "$shots"
+rm -f "$shots"/*.png
+node "$browser_dir/pages.mjs" --base "$base" --vote-url "$vote_url" --spki "$spki" \
+        --password "$(cat "$tmp/demo/admin-password")" --employee "$employee" --unit "$unit" \
+        --unit-en "$unit_en" --units "$units" --out "$shots" --chromium "$chromium" ||
+        fail "browser checks failed; screenshots in $shots"
+
+# Behind the pages: three votes, each stored once, from the printed code (the empty sends
+# were refused), T001 revoked, two enrollment codes made.
+votes=$(q "SELECT group_concat(level || ':' || channel, ' ') FROM (SELECT * FROM votes ORDER BY id)")
+[ "$votes" = "3:qr_printed 2:qr_printed 1:qr_printed" ] || fail "stored votes: $votes"
+[ "$(q "SELECT revoked FROM terminals WHERE id = 'T001'")" = 1 ] || fail "T001 is not revoked"
+[ "$(q "SELECT COUNT(*) FROM enroll_codes")" = 2 ] || fail "enrollment codes: not 2"
+kill -0 "$pid" 2>/dev/null || fail "the collector died"
+echo "browser pages: ok (screenshots in $shots)"

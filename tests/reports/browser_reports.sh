@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The reports in a real browser: Debian's chromium driven by playwright-core
+# (tests/browser/reports.mjs) against a demo collector whose database gets a month of votes
+# (inserted with sqlite3, outside the collector: the counts must take them in all the same). The public
+# page and its open data, the dashboard from the city to one employee, the monthly PDF.
+# Screenshots go to $OTSINKA_SCREENSHOTS (default: the build folder's browser-screenshots/).
+# Skips (77) without node, sqlite3 or chromium, unless CI is set. Follows
+# tests/collector/browser_pages.sh.
+set -euo pipefail
+
+build=${OTSINKA_BUILD:?}
+source_dir=${OTSINKA_SOURCE:?}
+browser_dir=$source_dir/tests/browser
+chromium=${OTSINKA_CHROMIUM:-/usr/bin/chromium}
+shots=${OTSINKA_SCREENSHOTS:-$build/browser-screenshots}
+
+missing=
+command -v node >/dev/null || missing="node (apt-get install nodejs)"
+command -v sqlite3 >/dev/null || missing="${missing:+$missing, }sqlite3"
+[ -d "$browser_dir/node_modules/playwright-core" ] || command -v npm >/dev/null ||
+        missing="${missing:+$missing, }npm (apt-get install npm)"
+[ -x "$chromium" ] || missing="${missing:+$missing, }chromium (apt-get install chromium)"
+if [ -n "$missing" ]; then
+        if [ -n "${CI:-}" ] && [ "$CI" != false ] && [ "$CI" != 0 ]; then
+                echo "FAIL: browser reports: missing $missing, and CI is set" >&2
+                exit 1
+        fi
+        echo "SKIP: browser reports: missing $missing"
+        exit 77
+fi
+
+tmp=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() {
+        echo "FAIL: $*" >&2
+        grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|SUMMARY: |runtime error:' \
+                "$tmp/collector.log" >&2 || true
+        tail -n 20 "$tmp/collector.log" >&2
+        exit 1
+}
+
+if [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
+        npm ci --prefix "$browser_dir" --no-audit --no-fund >"$tmp/npm.log" 2>&1 ||
+                { cat "$tmp/npm.log" >&2; fail "npm ci --prefix $browser_dir"; }
+fi
+
+for attempt in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 20000))
+        rm -rf "$tmp/demo"
+        "$build/collector/otsinka-collector" demo --dir "$tmp/demo" --port "$port" \
+                >"$tmp/collector.out" 2>"$tmp/collector.log" &
+        pid=$!
+        for _ in $(seq 1 300); do
+                curl -fsS --cacert "$tmp/demo/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break 2
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.1
+        done
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        pid=
+done
+[ -n "$pid" ] || fail "the demo collector did not start"
+base=https://127.0.0.1:$port
+db=$tmp/demo/collector.db
+q() { TZ=Europe/Kyiv sqlite3 -batch -noheader -cmd '.timeout 5000' "$db" "$1"; }
+
+# A month of votes: the first employee with a workplace gets 40, spread over days and hours.
+month=$(TZ=Europe/Kyiv date +%Y-%m)
+emp=$(q "SELECT e.id FROM employees e JOIN workplaces w ON w.unit_id = e.unit_id ORDER BY e.id LIMIT 1")
+[ -n "$emp" ] || fail "the demo has no employee with a workplace"
+now=$(date +%s)
+start=$(TZ=Europe/Kyiv date -d "$month-01 00:00" +%s)
+sql="BEGIN;"
+for i in $(seq 0 39); do
+        t=$((start + (now - start) * i / 40))
+        day=$(TZ=Europe/Kyiv date -d "@$t" +%Y%m%d)
+        sql+="INSERT INTO votes(uuid, level, employee_id, unit_id, workplace_id, direction_id,
+              channel, cast_at, received_at, day)
+              SELECT lower(hex(randomblob(16))), $((1 + i % 3)), e.id, e.unit_id, w.id,
+                     w.direction_id, 'qr_printed', ${t}000, ${t}000, $day
+              FROM employees e JOIN workplaces w ON w.unit_id = e.unit_id WHERE e.id = $emp
+              LIMIT 1;"
+done
+q "$sql COMMIT;"
+employee=$(q "SELECT full_name FROM employees WHERE id = $emp")
+unit=$(q "SELECT u.name FROM employees e JOIN units u ON u.id = e.unit_id WHERE e.id = $emp")
+
+spki=$(openssl x509 -in "$tmp/demo/server.pem" -pubkey -noout |
+        openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+mkdir -p "$shots"
+NODE_EXTRA_CA_CERTS=$tmp/demo/ca.pem node "$browser_dir/reports.mjs" --base "$base" --spki "$spki" \
+        --password "$(cat "$tmp/demo/admin-password")" --month "$month" --unit "$unit" \
+        --employee "$employee" --out "$shots" --chromium "$chromium" ||
+        fail "browser checks failed; screenshots in $shots"
+# the votes sqlite3 stored are in the counts now (a report folds in what the triggers left)
+[ "$(q "SELECT SUM(c1 + c2 + c3) FROM rep_um WHERE month = ${month/-/}")" -ge 40 ] ||
+        fail "the counts miss the votes stored with sqlite3"
+kill -0 "$pid" 2>/dev/null || fail "the collector died"
+echo "browser reports: ok (screenshots in $shots)"

@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: MIT */
+/* The reports as users meet them, through web_handle() over a real SQLite file: the public
+ * page and open data (per-employee results only when the configuration says so), the JSON API,
+ * the dashboards of a manager (their subtree only) and of leadership, the monthly report in
+ * PDF, XLSX and CSV (written to $OTSINKA_REPORT_OUT when set, for monthly_files.sh to render
+ * and read), and the alerts. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cairo.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <pango/pangocairo.h>
+#include <sodium.h>
+
+#include "alert.h"
+#include "collector.h"
+#include "period.h"
+#include "report.h"
+#include "store.h"
+#include "testutil.h"
+#include "web.h"
+#include "webtest.h"
+
+struct fx {
+        struct webtest w;
+        int64_t root, child, grand, sibling;
+        int64_t head, clerk, other, dir;
+        char month[PERIOD_LABEL_MAX], prev[PERIOD_LABEL_MAX];
+        struct period pm, pp;
+};
+
+static void web_vote(struct fx *f, int64_t emp, const char *wp, int level, int64_t ms,
+                     const char *flag)
+{
+        struct store_employee e;
+        struct store_web_vote v;
+
+        memset(&e, 0, sizeof(e));
+        memset(&v, 0, sizeof(v));
+        e.id = emp;
+        snprintf(e.channel, sizeof(e.channel), "qr_printed");
+        snprintf(e.workplace, sizeof(e.workplace), "%s", wp);
+        v.level = level;
+        vote_id_new(&v.id);
+        v.cast_ms = ms;
+        snprintf(v.flag, sizeof(v.flag), "%s", flag);
+        assert_int_equal(f->w.store->ops->store_web_vote(f->w.store, &e, &v), 0);
+}
+
+static int setup(void **state)
+{
+        struct fx *f = calloc(1, sizeof(*f));
+        const struct store_ops *o;
+        struct store *s;
+        int64_t wp;
+
+        assert_non_null(f);
+        assert_int_equal(webtest_open(&f->w, "otsinka-report-web", getenv("OTSINKA_ASSETS"), NULL),
+                         0);
+        s = f->w.store;
+        o = s->ops;
+        f->root = webtest_add_unit(s, 0, "Міська рада");
+        f->child = webtest_add_unit(s, f->root, "Департамент соціального захисту");
+        f->grand = webtest_add_unit(s, f->child, "Відділ пільг");
+        f->sibling = webtest_add_unit(s, f->root, "Управління ЖКГ");
+        f->head =
+            webtest_add_employee(s, "H1", "Шевченко Тарас Григорович", "директор", f->child, true);
+        f->clerk =
+            webtest_add_employee(s, "C1", "Коваленко Олена Петрівна", "фахівець", f->grand, false);
+        f->other = webtest_add_employee(s, "O1", "Бондар Іван", "фахівець", f->sibling, false);
+        assert_int_equal(o->direction_add(s, "SOC", "Соціальний захист", "Social", &f->dir), 0);
+        assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", f->grand, f->dir, &wp), 0);
+        webtest_month_label(false, &f->pm, f->month, sizeof(f->month));
+        webtest_month_label(true, &f->pp, f->prev, sizeof(f->prev));
+        /* this month: 2 «Зразково», 1 «Добре» for the clerk, 1 «Задовільно» flagged; one for the
+         * sibling; last month: one «Добре» for the clerk */
+        web_vote(f, f->clerk, "W1", 3, (f->pm.start + 3600) * 1000, "");
+        web_vote(f, f->clerk, "W1", 3, (f->pm.start + 7200) * 1000, "");
+        web_vote(f, f->clerk, "W1", 2, (f->pm.start + 7300) * 1000, "");
+        web_vote(f, f->clerk, "W1", 1, (f->pm.start + 7400) * 1000, "address_rate");
+        web_vote(f, f->other, "", 1, (f->pm.start + 9000) * 1000, "");
+        web_vote(f, f->clerk, "W1", 2, (f->pp.start + 3600) * 1000, "");
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fx *f = *state;
+
+        webtest_close(&f->w);
+        free(f);
+        return 0;
+}
+
+/* A signed-in user of role for unit, as the sign-in page would leave them: the cookie. */
+static void sign_in(struct fx *f, const char *login, const char *role, int64_t unit,
+                    char cookie[128])
+{
+        struct store *s = f->w.store;
+        struct store_user u;
+        char token[44];
+        uint8_t hash[32];
+        int64_t now = time(NULL);
+
+        memset(token, 'A', 43);
+        token[43] = 0;
+        token[0] = login[0];
+        token[1] = role[0];
+        assert_int_equal(s->ops->user_add(s, login, "$argon2id$unused", role, unit), 0);
+        assert_int_equal(s->ops->user_lookup(s, login, &u), 0);
+        crypto_generichash(hash, 32, (const unsigned char *)token, 43, NULL, 0);
+        assert_int_equal(
+            s->ops->session_add(s, hash, u.id, "00112233445566778899aabbccddeeff", now, now + 3600),
+            0);
+        snprintf(cookie, 128, "otsinka_session=%s", token);
+}
+
+static void get(struct fx *f, const char *path, const char *cookie,
+                const struct webtest_field *args, struct web_response *resp)
+{
+        const struct webtest_field headers[] = {{"Cookie", cookie}, {NULL, NULL}};
+
+        webtest_get(&f->w, path, cookie ? headers : NULL, args, resp);
+}
+
+/* A GET whose answer may be binary. */
+static void get_binary(struct fx *f, const char *path, const char *cookie,
+                       const struct webtest_field *args, struct web_response *resp)
+{
+        const struct webtest_field headers[] = {{"Cookie", cookie}, {NULL, NULL}};
+
+        webtest_get_binary(&f->w, path, cookie ? headers : NULL, args, resp);
+}
+
+static void test_public_page_and_open_data(void **state)
+{
+        struct fx *f = *state;
+        const struct webtest_field args[] = {{"period", f->month}, {NULL, NULL}};
+        struct web_response resp;
+        char path[128];
+        json_t *r;
+
+        get(f, "/reports", NULL, args, &resp);
+        assert_int_equal(resp.status, 200);
+        assert_contains(resp.body, "id=\"units\"");
+        assert_contains(resp.body, "id=\"directions\"");
+        assert_contains(resp.body, "Соціальний захист");
+        /* no names of employees unless the city publishes them */
+        assert_not_contains(resp.body, "Коваленко");
+        assert_null(strcasestr(resp.body, "<script"));
+        snprintf(path, sizeof(path), ">units/%s.csv</a>", f->month);
+        assert_contains(resp.body, path);
+        web_response_finish(&resp);
+
+        /* the JSON of the page: subtree sums, the flagged vote in no figure */
+        r = webtest_report(&f->w, f->month);
+        assert_int_equal(webtest_unit_count(r, f->root, "total"), 4);
+        assert_int_equal(webtest_unit_count(r, f->child, "total"), 3);
+        assert_int_equal(webtest_unit_count(r, f->child, "satisfactory"), 0);
+        assert_int_equal(webtest_unit_count(r, f->child, "not_counted"), 1);
+        json_decref(r);
+
+        snprintf(path, sizeof(path), "/open/v1/units/%s.csv", f->month);
+        get(f, path, NULL, NULL, &resp);
+        assert_int_equal(resp.status, 200);
+        assert_string_equal(resp.content_type, "text/csv; charset=utf-8");
+        assert_contains(resp.body, "period,id,code,parent,name,satisfactory,good,exemplary,total,"
+                                   "index,ci_low,ci_high,not_counted\r\n");
+        assert_contains(resp.body, ",Відділ пільг,0,1,2,3,83.33,");
+        web_response_finish(&resp);
+        snprintf(path, sizeof(path), "/open/v1/directions/%s.json", f->month);
+        get(f, path, NULL, NULL, &resp);
+        assert_int_equal(resp.status, 200);
+        assert_contains(resp.body, "\"code\":\"SOC\"");
+        web_response_finish(&resp);
+        snprintf(path, sizeof(path), "/open/v1/employees/%s.csv", f->month);
+        get(f, path, NULL, NULL, &resp);
+        assert_int_equal(resp.status, 404);
+        web_response_finish(&resp);
+        get(f, "/open/v1/units/garbage.csv", NULL, NULL, &resp);
+        assert_int_equal(resp.status, 400);
+        web_response_finish(&resp);
+
+        /* the city publishes per-employee results: they appear */
+        f->w.cfg.public_employees = true;
+        get(f, path, NULL, NULL, &resp);
+        assert_int_equal(resp.status, 200);
+        assert_contains(resp.body, "Коваленко Олена Петрівна");
+        web_response_finish(&resp);
+        get(f, "/reports", NULL, args, &resp);
+        assert_contains(resp.body, "id=\"employees\"");
+        web_response_finish(&resp);
+        f->w.cfg.public_employees = false;
+}
+
+static void test_api_cut_compares_periods(void **state)
+{
+        struct fx *f = *state;
+        char unit[24];
+        struct web_response resp;
+        json_t *root, *t;
+
+        snprintf(unit, sizeof(unit), "%" PRId64, f->child);
+        {
+                const struct webtest_field args[] = {
+                    {"period", f->month}, {"unit", unit}, {"by", "channel"}, {NULL, NULL}};
+
+                get(f, "/api/v1/reports/cut", NULL, args, &resp);
+        }
+        assert_int_equal(resp.status, 200);
+        root = json_loads(resp.body, 0, NULL);
+        assert_non_null(root);
+        t = json_object_get(json_object_get(root, "total"), "period");
+        assert_int_equal(json_integer_value(json_object_get(t, "total")), 3);
+        assert_true(json_real_value(json_object_get(t, "index")) > 83.3 &&
+                    json_real_value(json_object_get(t, "index")) < 83.4);
+        t = json_object_get(json_object_get(root, "total"), "previous");
+        assert_int_equal(json_integer_value(json_object_get(t, "total")), 1);
+        assert_string_equal(json_string_value(json_object_get(root, "previous")), f->prev);
+        assert_int_equal(json_array_size(json_object_get(root, "rows")), 1);
+        json_decref(root);
+        web_response_finish(&resp);
+
+        /* employees are not public here */
+        {
+                const struct webtest_field args[] = {{"by", "employee"}, {NULL, NULL}};
+
+                get(f, "/api/v1/reports/cut", NULL, args, &resp);
+                webtest_assert_api_error(&resp, 401, "access:");
+                web_response_finish(&resp);
+        }
+        /* the heatmap is kept by unit only: a clear 400 for an employee's */
+        {
+                char cookie[128];
+                char emp[24];
+
+                snprintf(emp, sizeof(emp), "%" PRId64, f->clerk);
+                sign_in(f, "boss", "admin", 0, cookie);
+                const struct webtest_field args[] = {
+                    {"by", "weekhour"}, {"employee", emp}, {NULL, NULL}};
+
+                get(f, "/api/v1/reports/cut", cookie, args, &resp);
+                webtest_assert_api_error(&resp, 400, "by:");
+                web_response_finish(&resp);
+                /* leadership sees the whole city */
+                get(f, "/dashboard", cookie, NULL, &resp);
+                assert_int_equal(resp.status, 200);
+                assert_contains(resp.body, "Управління ЖКГ");
+                assert_contains(resp.body, "Департамент соціального захисту");
+                web_response_finish(&resp);
+        }
+        {
+                const struct webtest_field args[] = {{"period", "2026-13"}, {NULL, NULL}};
+
+                get(f, "/api/v1/reports/cut", NULL, args, &resp);
+                webtest_assert_api_error(&resp, 400, "period:");
+                web_response_finish(&resp);
+        }
+}
+
+static void test_manager_sees_own_subtree(void **state)
+{
+        struct fx *f = *state;
+        char cookie[128], unit[24], emp[24];
+        struct web_response resp;
+
+        sign_in(f, "head", "manager", f->child, cookie);
+        {
+                const struct webtest_field args[] = {{"period", f->month}, {NULL, NULL}};
+
+                get(f, "/dashboard", NULL, args, &resp);
+                assert_int_equal(resp.status, 303);
+                web_response_finish(&resp);
+                get(f, "/dashboard", cookie, args, &resp);
+        }
+        assert_int_equal(resp.status, 200);
+        assert_contains(resp.body, "Департамент соціального захисту");
+        assert_contains(resp.body, "class=\"chart trend\"");
+        assert_contains(resp.body, "class=\"chart heat\"");
+        assert_contains(resp.body, "id=\"rank-employees\"");
+        assert_contains(resp.body, "Коваленко Олена Петрівна");
+        assert_not_contains(resp.body, "Бондар");
+        assert_not_contains(resp.body, "Управління ЖКГ");
+        assert_null(strcasestr(resp.body, "<script"));
+        web_response_finish(&resp);
+
+        /* another branch is closed to them */
+        snprintf(unit, sizeof(unit), "%" PRId64, f->sibling);
+        {
+                const struct webtest_field args[] = {{"unit", unit}, {NULL, NULL}};
+
+                get(f, "/dashboard", cookie, args, &resp);
+                assert_int_equal(resp.status, 403);
+                web_response_finish(&resp);
+                get(f, "/api/v1/reports/cut", cookie, args, &resp);
+                assert_int_equal(resp.status, 403);
+                web_response_finish(&resp);
+        }
+        /* down to one employee */
+        snprintf(emp, sizeof(emp), "%" PRId64, f->clerk);
+        {
+                const struct webtest_field args[] = {
+                    {"period", f->month}, {"employee", emp}, {NULL, NULL}};
+
+                get(f, "/dashboard", cookie, args, &resp);
+                assert_int_equal(resp.status, 200);
+                assert_contains(resp.body, "id=\"employee\">Коваленко Олена Петрівна");
+                web_response_finish(&resp);
+        }
+}
+
+static void write_out(const char *name, const struct web_response *resp)
+{
+        const char *dir = getenv("OTSINKA_REPORT_OUT");
+        char path[512];
+        FILE *fp;
+
+        if (!dir || !*dir)
+                return;
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        fp = fopen(path, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(resp->body, 1, resp->body_len, fp), resp->body_len);
+        fclose(fp);
+}
+
+static void test_monthly_report_three_formats(void **state)
+{
+        struct fx *f = *state;
+        char cookie[128], unit[24];
+        struct web_response resp;
+
+        sign_in(f, "lead", "auditor", 0, cookie);
+        /* many employees, so that the PDF runs over more than one page */
+        for (int i = 0; i < 70; i++) {
+                char no[16], name[128];
+                int64_t e;
+
+                snprintf(no, sizeof(no), "X%02d", i);
+                snprintf(name, sizeof(name), "Працівник Номер %02d Довгопризвищенко-Кириленко", i);
+                e = webtest_add_employee(f->w.store, no, name, "головний спеціаліст", f->grand,
+                                         false);
+                web_vote(f, e, "W1", 1 + i % 3, (f->pm.start + 10000 + i) * 1000, "");
+                web_vote(f, e, "W1", 3, (f->pp.start + 10000 + i) * 1000, "");
+        }
+        snprintf(unit, sizeof(unit), "%" PRId64, f->child);
+        const struct webtest_field args[] = {{"unit", unit}, {"month", f->month}, {NULL, NULL}};
+
+        get(f, "/reports/monthly.pdf", NULL, args, &resp);
+        assert_int_equal(resp.status, 401);
+        web_response_finish(&resp);
+
+        get_binary(f, "/reports/monthly.pdf", cookie, args, &resp);
+        assert_int_equal(resp.status, 200);
+        assert_string_equal(resp.content_type, "application/pdf");
+        assert_true(resp.body_len > 1000 && memcmp(resp.body, "%PDF-", 5) == 0);
+        write_out("monthly.pdf", &resp);
+        web_response_finish(&resp);
+
+        get_binary(f, "/reports/monthly.xlsx", cookie, args, &resp);
+        assert_int_equal(resp.status, 200);
+        assert_true(resp.body_len > 1000 && memcmp(resp.body, "PK", 2) == 0);
+        write_out("monthly.xlsx", &resp);
+        web_response_finish(&resp);
+
+        {
+                const struct webtest_field a2[] = {
+                    {"unit", unit}, {"month", f->month}, {"table", "employees"}, {NULL, NULL}};
+
+                get(f, "/reports/monthly.csv", cookie, a2, &resp);
+                assert_int_equal(resp.status, 200);
+                assert_contains(resp.body, "Працівник,Посада,Підрозділ,Задовільно,Добре,Зразково,");
+                /* the clerk: 0/1/2 this month, index 83.3; 50.0 the month before: +33.3 */
+                assert_contains(resp.body,
+                                "Коваленко Олена Петрівна,фахівець,Відділ пільг,0,1,2,3,83.3,");
+                assert_contains(resp.body, ",50.0,+33.3\r\n");
+                write_out("employees.csv", &resp);
+                web_response_finish(&resp);
+        }
+        {
+                const struct webtest_field a2[] = {
+                    {"unit", unit}, {"month", f->month}, {"table", "flagged"}, {NULL, NULL}};
+
+                get(f, "/reports/monthly.csv", cookie, a2, &resp);
+                assert_int_equal(resp.status, 200);
+                assert_contains(resp.body, ",address_rate,");
+                web_response_finish(&resp);
+        }
+        {
+                const struct webtest_field a2[] = {{"month", "2026-W01"}, {NULL, NULL}};
+
+                get(f, "/reports/monthly.pdf", cookie, a2, &resp);
+                webtest_assert_api_error(&resp, 400, "month:");
+                web_response_finish(&resp);
+        }
+}
+
+static void test_alert_for_manager(void **state)
+{
+        struct fx *f = *state;
+        struct collector *c = &f->w.c;
+        int64_t t0 = ((int64_t)time(NULL) - 600) * 1000;
+        size_t n = 99;
+        char cookie[128], *mail = NULL;
+        struct store_alert *a = NULL;
+        struct web_response resp;
+
+        /* 2 of 4 within 15 minutes in the head's subtree: 50 % of 4, an alert */
+        web_vote(f, f->clerk, "W1", 1, t0, "");
+        web_vote(f, f->clerk, "W1", 3, t0 + 60000, "");
+        web_vote(f, f->clerk, "W1", 1, t0 + 120000, "");
+        assert_int_equal(alert_scan(c, t0 + 180000, &n), 0);
+        assert_int_equal(n, 0); /* 2 of 3: too few votes yet */
+        web_vote(f, f->clerk, "W1", 2, t0 + 180000, "");
+        assert_int_equal(alert_scan(c, t0 + 240000, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(alert_scan(c, t0 + 300000, &n), 0);
+        assert_int_equal(n, 0); /* the same burst is not raised twice */
+        assert_int_equal(f->w.store->ops->alert_list(f->w.store, 0, 0, 10, &a, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(a[0].unit_id, f->child);
+        assert_int_equal(a[0].n, 4);
+        assert_int_equal(a[0].n1, 2);
+        assert_int_equal(a[0].mailed_at_ms, 0); /* no SMTP server configured */
+        assert_int_equal(alert_mail_text(c, &a[0], "Департамент", "Шевченко", &mail), 0);
+        assert_contains(mail, "Subject: Otsinka: Департамент — 2/4 «Задовільно»");
+        free(mail);
+        free(a);
+
+        sign_in(f, "head2", "manager", f->child, cookie);
+        get(f, "/dashboard", cookie, NULL, &resp);
+        assert_int_equal(resp.status, 200);
+        assert_contains(resp.body, "class=\"alert\"");
+        web_response_finish(&resp);
+        /* the sibling's manager does not see it */
+        sign_in(f, "zhkg", "manager", f->sibling, cookie);
+        get(f, "/dashboard", cookie, NULL, &resp);
+        assert_not_contains(resp.body, "class=\"alert\"");
+        web_response_finish(&resp);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test_setup_teardown(test_public_page_and_open_data, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_api_cut_compares_periods, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_manager_sees_own_subtree, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_monthly_report_three_formats, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_alert_for_manager, setup, teardown),
+        };
+
+        int failed = cmocka_run_group_tests(tests, NULL, NULL);
+
+        /* the PDF's fonts: pango, cairo and fontconfig keep caches for the process's life;
+         * let them go, so that LeakSanitizer sees only what the code under test leaks */
+        pango_cairo_font_map_set_default(NULL);
+        cairo_debug_reset_static_data();
+        {
+                /* fontconfig comes in through pango, unlinked by name: found at run time */
+                void (*fc_fini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");
+
+                if (fc_fini)
+                        fc_fini();
+        }
+        return failed;
+}
