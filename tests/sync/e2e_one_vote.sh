@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # One vote, end to end, every part real: the demo collector over HTTPS on loopback with its
-# own CA; the terminal in a real X window under Xvfb; a tap on the green smiley and on «Send»
-# made with real X input events; the QR code on the screen decoded back to the vote page; the
+# own CA; the terminal in a real X window under Xvfb, which pulls its roster and lets employee
+# E001 open a shift on its keypad with the PIN the demo made; a tap on the green smiley and on
+# «Send» made with real X input events; the expiring QR code on the screen decoded back to the
+# employee's vote page; the
 # vote in the terminal's SQLite file, uploaded with certificate checks, stored once by the
 # collector, and counted by the report. Also: a phone's vote through the printed QR code page.
 set -euo pipefail
@@ -65,33 +67,61 @@ for _ in $(seq 1 100); do
         sleep 0.1
 done
 
-# The QR code on the screen opens the employee's vote page. (The first frame may take a
-# moment under a sanitizer build on a busy machine: look again for up to 10 s.)
-want_url=$(sed -n 's/^vote-url = //p' "$tmp/demo/kiosk.conf")
-got_url=
-for _ in $(seq 1 20); do
-        import -display "$DISPLAY" -window root "$tmp/screen.png"
-        got_url=$(zbarimg -q --raw "$tmp/screen.png" 2>/dev/null | head -n 1) || true
-        [ "$got_url" = "$want_url" ] && break
-        sleep 0.5
-done
-[ "$got_url" = "$want_url" ] || fail "the screen's QR code decodes to '$got_url', not '$want_url'"
-page_has "${want_url#https://127.0.0.1:$port}" "Коваленко Олена Петрівна" ||
-        fail "the on-screen QR code's page does not name the employee"
-
-# Tap the green smiley, then «Відправити відгук», where the layout puts them.
+# Where the layout puts things, as the program says.
 layout=$("$kiosk" layout 800 480)
 centre() { # prints the centre of a named rectangle of the layout
         local r
         r=$(echo "$layout" | sed -n "s/.*\"$1\":\[\([0-9]*\),\([0-9]*\),\([0-9]*\),\([0-9]*\)\].*/\1 \2 \3 \4/p")
+        [ -n "$r" ] || fail "the layout has no $1"
         set -- $r
         echo "$(($1 + $3 / 2)) $(($2 + $4 / 2))"
 }
-read -r x y <<<"$(centre smiley3)"
-xdotool mousemove "$x" "$y" click 1
-sleep 0.3
-read -r x y <<<"$(centre send)"
-xdotool mousemove "$x" "$y" click 1
+tap() { # a real click on a named target
+        local x y
+        read -r x y <<<"$(centre "$1")"
+        xdotool mousemove "$x" "$y" click 1
+        sleep 0.3
+}
+
+# The terminal pulls its roster: its workplace, its staff and their PIN hashes.
+for _ in $(seq 1 100); do
+        grep -q "Roster: workplace" "$tmp/kiosk.log" && break
+        sleep 0.1
+done
+grep -q "Roster: workplace" "$tmp/kiosk.log" || fail "the terminal did not receive its roster"
+pin=$(sed -n 's/^E001 \([0-9]*\)$/\1/p' "$tmp/demo/staff-pins")
+[ -n "$pin" ] || fail "the demo did not give employee E001 a PIN"
+
+# E001 opens a shift: staff login, personal number 1, the PIN, all on the touch keypad.
+tap staff
+tap number
+tap key1
+tap ok
+for ((i = 0; i < ${#pin}; i++)); do tap "key${pin:i:1}"; done
+tap ok
+for _ in $(seq 1 50); do
+        grep -q "Shift .* opened for employee E001" "$tmp/kiosk.log" && break
+        sleep 0.1
+done
+grep -q "Shift .* opened for employee E001" "$tmp/kiosk.log" || fail "the PIN login did not open a shift"
+
+# The expiring QR code on the screen opens the employee's vote page. (The frame may take a
+# moment under a sanitizer build on a busy machine: look again for up to 10 s.)
+got_url=
+for _ in $(seq 1 20); do
+        import -display "$DISPLAY" -window root "$tmp/screen.png"
+        got_url=$(zbarimg -q --raw "$tmp/screen.png" 2>/dev/null | head -n 1) || true
+        [[ "$got_url" == "https://127.0.0.1:$port/s/"* ]] && break
+        sleep 0.5
+done
+[[ "$got_url" == "https://127.0.0.1:$port/s/"*/E001/* ]] ||
+        fail "the screen's QR code decodes to '$got_url', not an expiring code of E001"
+page_has "${got_url#https://127.0.0.1:$port}" "Коваленко Олена Петрівна" ||
+        fail "the on-screen QR code's page does not name the employee"
+
+# Tap the green smiley, then «Відправити відгук».
+tap smiley3
+tap send
 
 # The vote is in the terminal's SQLite file...
 for _ in $(seq 1 50); do
@@ -101,6 +131,8 @@ for _ in $(seq 1 50); do
 done
 [ "$n" = 1 ] || fail "the terminal's store holds $n votes of level 3, not 1"
 grep -q "Vote .* stored" "$tmp/kiosk.log" || fail "the terminal did not log the stored vote"
+n=$(sqlite3 "$tmp/demo/kiosk.db" "SELECT COUNT(*) FROM votes v JOIN events e ON e.shift = v.shift WHERE e.kind = 'shift_open' AND e.employee = 'E001'")
+[ "$n" = 1 ] || fail "the vote does not carry the shift that E001 opened"
 
 # ...and reaches the collector exactly once, and the report counts it.
 period=$(TZ=Europe/Kyiv date +%Y-%m)
@@ -123,8 +155,18 @@ page_has "/reports?period=$period" '<td class="total">1</td>' || fail "the repor
 # A resident's phone votes through the printed QR code's page, without JavaScript.
 printed=$(sed -n 's/.*A vote page: *//p' "$tmp/collector.out")
 [ -n "$printed" ] || fail "the demo did not print a vote page's address"
-code=$(curl -sS --cacert "$tmp/demo/ca.pem" -o /dev/null -w '%{http_code}' -d level=2 "$printed")
+# like a phone: it keeps the page's cookie and sends the form's one-use token back
+jar=$tmp/phone.jar
+curl -sS --cacert "$tmp/demo/ca.pem" -c "$jar" -b "$jar" -o "$tmp/page.html" "$printed"
+ft=$(sed -n 's/.*name="ft" value="\([0-9a-f-]*\)".*/\1/p' "$tmp/page.html")
+[ -n "$ft" ] || fail "the vote page has no form token"
+code=$(curl -sS --cacert "$tmp/demo/ca.pem" -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' \
+        -d "level=2&ft=$ft" "$printed")
 [ "$code" = 303 ] || fail "posting the vote page answered $code, not 303"
+# the same form sent again (a double tap) is thanked but not counted twice
+code=$(curl -sS --cacert "$tmp/demo/ca.pem" -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' \
+        -d "level=2&ft=$ft" "$printed")
+[ "$code" = 303 ] || fail "sending the form again answered $code, not 303"
 n=$(sqlite3 "$tmp/demo/collector.db" "SELECT COUNT(*) FROM votes WHERE level = 2 AND channel = 'qr_printed'")
 [ "$n" = 1 ] || fail "the phone's vote was stored $n times, not once"
 page_has "/reports?period=$period" '<td class="total">2</td>' || fail "the report does not count both votes"
