@@ -197,7 +197,7 @@ static int cmp_mapping(const void *a, const void *b)
 static void print_mappings(pid_t pid, int top)
 {
         static struct mapping m[512];
-        char path[64], line[512], current[160] = "[anon]";
+        char path[64], line[512], current[400] = "[anon]";
         int n = 0;
         FILE *f;
 
