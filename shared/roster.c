@@ -96,7 +96,7 @@ static int parse_hhmm(const char *s, int *ret)
 static int decode_settings(json_t *root, struct roster_settings *st, char *err, size_t errlen)
 {
         const char *p = "settings.";
-        json_t *obj, *v;
+        json_t *obj = NULL, *v;
         char buf[8] = "";
         int r;
 
@@ -166,7 +166,7 @@ static int decode_employee(json_t *obj, size_t i, struct roster_employee *e, cha
 int roster_decode(const char *json, size_t len, struct roster *ret, char *err, size_t errlen)
 {
         struct roster r0 = {0};
-        json_t *root = NULL, *obj, *list;
+        json_t *root = NULL, *obj = NULL, *list;
         const char *s;
         char hex[2 * QRTOKEN_KEY_LEN + 2] = "";
         size_t bin_len = 0;

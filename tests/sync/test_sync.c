@@ -1289,6 +1289,9 @@ static void test_thread_drains_and_stops(void **state)
                 usleep(10 * 1000);
         assert_int_equal(seen(&f->sv).votes, 2501);
         assert_true(mono_ms() - t0 < 5000);
+        /* the collector has it; the terminal marks it sent once the answer is read (a stop
+         * before that would leave it pending, to be sent again: by design) */
+        assert_true(wait_pending(f->s, 0, 10000));
 
         t0 = mono_ms();
         sync_stop(f->s);
