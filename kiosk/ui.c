@@ -495,6 +495,20 @@ int ui_create(const struct ui_options *opts, struct ui **ret_ui)
                 free(ui);
                 return -EIO;
         }
+        /* With no display reachable SDL falls back to drivers that show nothing: a terminal
+         * that takes votes on a screen nobody sees must stop instead (the service restarts it
+         * until the display is there). Only asked for by name (SDL_VIDEODRIVER) are they fine. */
+        if (!getenv("SDL_VIDEODRIVER") && SDL_GetCurrentVideoDriver() &&
+            (strcmp(SDL_GetCurrentVideoDriver(), "offscreen") == 0 ||
+             strcmp(SDL_GetCurrentVideoDriver(), "dummy") == 0)) {
+                log_error("No display: SDL found only its \"%s\" video driver (is DISPLAY, "
+                          "WAYLAND_DISPLAY or a KMS device there?)",
+                          SDL_GetCurrentVideoDriver());
+                SDL_Quit();
+                free(ui->assets);
+                free(ui);
+                return -ENODEV;
+        }
         if (TTF_Init() < 0) {
                 log_error("Cannot start SDL_ttf: %s", TTF_GetError());
                 r = -EIO;
