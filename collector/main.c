@@ -429,14 +429,14 @@ static int serve(struct collector_config *cfg, const struct demo_info *demo)
                 printf("\nOtsinka demo collector is running.\n"
                        "  Reports:        https://127.0.0.1:%u/reports\n"
                        "  A vote page:    %s\n"
-                       "  Administrator:  admin / %s\n"
+                       "  Administration: https://127.0.0.1:%u/login  (admin / %s)\n"
                        "  CA certificate: %s\n"
                        "  Terminal conf:  %s\n"
                        "  Staff login:    E001, PIN %s (all PINs: staff-pins in the folder)\n"
                        "  Another terminal: otsinka-collector enroll-code W002 --database %s\n"
                        "Press Ctrl+C to stop.\n\n",
-                       http_port(h), demo->vote_url, demo->admin_password, demo->ca_file,
-                       demo->kiosk_conf, demo->staff_pin, demo->database);
+                       http_port(h), demo->vote_url, http_port(h), demo->admin_password,
+                       demo->ca_file, demo->kiosk_conf, demo->staff_pin, demo->database);
                 fflush(stdout);
         }
 #ifdef HAVE_SYSTEMD
