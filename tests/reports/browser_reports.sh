@@ -11,24 +11,10 @@ set -euo pipefail
 
 build=${OTSINKA_BUILD:?}
 source_dir=${OTSINKA_SOURCE:?}
-browser_dir=$source_dir/tests/browser
-chromium=${OTSINKA_CHROMIUM:-/usr/bin/chromium}
+source "$source_dir/tests/common/browser.bash"
 shots=${OTSINKA_SCREENSHOTS:-$build/browser-screenshots}
 
-missing=
-command -v node >/dev/null || missing="node (apt-get install nodejs)"
-command -v sqlite3 >/dev/null || missing="${missing:+$missing, }sqlite3"
-[ -d "$browser_dir/node_modules/playwright-core" ] || command -v npm >/dev/null ||
-        missing="${missing:+$missing, }npm (apt-get install npm)"
-[ -x "$chromium" ] || missing="${missing:+$missing, }chromium (apt-get install chromium)"
-if [ -n "$missing" ]; then
-        if [ -n "${CI:-}" ] && [ "$CI" != false ] && [ "$CI" != 0 ]; then
-                echo "FAIL: browser reports: missing $missing, and CI is set" >&2
-                exit 1
-        fi
-        echo "SKIP: browser reports: missing $missing"
-        exit 77
-fi
+browser_require "browser reports" sqlite3
 
 tmp=$(mktemp -d)
 pid=
@@ -42,10 +28,7 @@ fail() {
         exit 1
 }
 
-if [ ! -d "$browser_dir/node_modules/playwright-core" ]; then
-        npm ci --prefix "$browser_dir" --no-audit --no-fund >"$tmp/npm.log" 2>&1 ||
-                { cat "$tmp/npm.log" >&2; fail "npm ci --prefix $browser_dir"; }
-fi
+browser_install "$tmp/npm.log" || { cat "$tmp/npm.log" >&2; fail "npm ci --prefix $browser_dir"; }
 
 for attempt in 1 2 3 4 5; do
         port=$((20000 + RANDOM % 20000))
