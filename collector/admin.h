@@ -33,3 +33,22 @@ int admin_qr_handle(struct collector *c, const struct web_request *req, enum vot
  * /admin/audit; administrators only. -ENOENT for other paths. */
 int admin_org_handle(struct collector *c, const struct web_request *req, enum vote_lang lang,
                      const struct web_session *s, struct web_response *resp);
+/* The API tokens page (admin_tokens.c): /admin/tokens...; administrators only. -ENOENT for
+ * other paths. */
+int admin_tokens_handle(struct collector *c, const struct web_request *req, enum vote_lang lang,
+                        const struct web_session *s, struct web_response *resp);
+/* The organisation record by record (admin_edit.c): /admin/org/{unit,direction,employee,
+ * workplace}, a form to add one or (?code=) change one. Administrators edit every kind,
+ * officials employees inside their subtree; -ENOENT for other paths. */
+int admin_edit_handle(struct collector *c, const struct web_request *req, enum vote_lang lang,
+                      const struct web_session *s, struct web_response *resp);
+/* The organisation as the pages show it (admin_edit.c): every record, and for each unit
+ * (parents first) its depth below its root and whether it lies in the subtree of unit scope
+ * (0: all). Loaded by admin_org_view_load(), freed by admin_org_view_finish(). */
+struct admin_org_view {
+        struct store_org org;
+        int *depth; /* org.n_units items */
+        bool *in;   /* org.n_units items */
+};
+int admin_org_view_load(struct collector *c, int64_t scope, struct admin_org_view *ret);
+void admin_org_view_finish(struct admin_org_view *v);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The administrators' pages for the organisation, users and the audit log: the unit tree with
- * its employees and workplaces, directions; CSV export of each table and import by pasting a
- * table (checked first, or saved), with the same messages as the command line; the users and
- * a form to add one; the newest audit entries. */
+ * its employees and workplaces, directions, each with a link to its form (admin_edit.c); CSV
+ * export of each table and import by pasting a table (checked first, or saved), with the same
+ * messages as the command line; the users and a form to add one; the newest audit entries.
+ * An official sees the organisation of their own subtree, to reach its employees' forms. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "csv.h"
 #include "form.h"
 #include "org.h"
+#include "pwhash.h"
 #include "store.h"
 
 #define IMPORT_MAX (2 * 1024 * 1024) /* bytes of a pasted table (http.c lets it in) */
@@ -40,22 +42,101 @@ static void td(struct buf *b, const char *text)
         buf_adds(b, "</td>");
 }
 
+/* A link to a record's form: "/admin/org/<kind>?code=<code>", with an accessible name that
+ * says which record it changes. */
+static void edit_link(struct buf *b, struct collector *c, enum vote_lang lang, const char *kind,
+                      const char *code, const char *name)
+{
+        buf_printf(b, "<td><a href=\"/admin/org/%s?code=", kind);
+        buf_add_html(b, code);
+        buf_printf(b, "%s\" aria-label=\"", lang == VOTE_LANG_EN ? "&amp;lang=en" : "");
+        buf_add_html(b, web_text(c, lang, "admin.edit.change"));
+        buf_adds(b, ": ");
+        buf_add_html(b, name);
+        buf_adds(b, "\">");
+        buf_add_html(b, web_text(c, lang, "admin.edit.change"));
+        buf_adds(b, "</a></td>");
+}
+
+/* A heading with the link that adds a record of its kind. */
+static void heading(struct buf *b, struct collector *c, enum vote_lang lang, const char *key,
+                    const char *kind, const char *add_key)
+{
+        buf_adds(b, "<h2>");
+        buf_add_html(b, web_text(c, lang, key));
+        buf_adds(b, "</h2>");
+        if (kind) {
+                buf_printf(b, "<p><a href=\"/admin/org/%s%s\">+ ", kind, admin_lang_query(lang));
+                buf_add_html(b, web_text(c, lang, add_key));
+                buf_adds(b, "</a></p>");
+        }
+}
+
+static const char *name_in(enum vote_lang lang, const char *name, const char *name_en)
+{
+        return lang == VOTE_LANG_EN && name_en[0] ? name_en : name;
+}
+
+/* A unit's cell: its code, short enough to keep the table on one line a row, and its name
+ * where the pointer rests. */
+static void unit_td(struct buf *b, const struct store_org *org, enum vote_lang lang,
+                    const char *code)
+{
+        buf_adds(b, "<td title=\"");
+        for (size_t i = 0; i < org->n_units; i++)
+                if (strcmp(org->units[i].code, code) == 0)
+                        buf_add_html(b, name_in(lang, org->units[i].name, org->units[i].name_en));
+        buf_adds(b, "\">");
+        buf_add_html(b, code);
+        buf_adds(b, "</td>");
+}
+
+/* A row of a record in a unit: the unit's code goes with it, for scripts and tests. */
+static void unit_row(struct buf *b, const char *unit)
+{
+        buf_adds(b, "<tr data-unit=\"");
+        buf_add_html(b, unit);
+        buf_adds(b, "\">");
+}
+
+/* Whether the unit with code is one of the units in[] marks. */
+static bool unit_in(const struct store_org *org, const bool *in, const char *code)
+{
+        for (size_t i = 0; i < org->n_units; i++)
+                if (strcmp(org->units[i].code, code) == 0)
+                        return in[i];
+        return false;
+}
+
+/* The organisation: for an administrator (scope 0) all of it, every record with a link to its
+ * form, and the CSV tables; for an official the subtree of unit scope, where only employees
+ * are theirs to add and change. */
 static int org_page(struct collector *c, enum vote_lang lang, const struct web_session *s,
-                    const char *notice, const char *error, const char *pasted,
+                    int64_t scope, const char *notice, const char *error, const char *pasted,
                     struct web_response *resp)
 {
-        static const char *const unit_heads[] = {"admin.code", "admin.kind", "web.unit", NULL};
-        static const char *const emp_heads[] = {"admin.personal_no", "admin.employee",
-                                                "admin.position", "web.unit", NULL};
-        static const char *const wp_heads[] = {"admin.code", "admin.workplace", "web.unit",
-                                               "admin.direction", NULL};
-        struct store_org org = {0};
+        /* the last, empty heading is over the links to the forms, which officials do not get */
+        static const char *const unit_heads[] = {"admin.code", "admin.kind", "web.unit", "", NULL};
+        static const char *const unit_heads_ro[] = {"admin.code", "admin.kind", "web.unit", NULL};
+        static const char *const wp_heads_ro[] = {"admin.code", "admin.workplace", "web.unit",
+                                                  "admin.direction", NULL};
+        static const char *const emp_heads[] = {
+            "admin.personal_no", "admin.employee", "admin.position", "web.unit", "", NULL};
+        static const char *const wp_heads[] = {
+            "admin.code", "admin.workplace", "web.unit", "admin.direction", "", NULL};
+        static const char *const dir_heads[] = {"admin.code", "admin.edit.name",
+                                                "admin.edit.name_en", "", NULL};
+        bool admin = scope == 0;
+        struct admin_org_view v;
+        const struct store_org *org = &v.org;
+        const int *depth;
+        const bool *in;
         struct buf b;
-        int r;
 
-        r = c->store->ops->org_export(c->store, &org);
-        if (r < 0)
+        if (admin_org_view_load(c, scope, &v) < 0)
                 return web_message_page(c, lang, 503, "web.error", resp);
+        depth = v.depth;
+        in = v.in;
         buf_init(&b, WEB_PAGE_MAX);
         admin_page_begin(&b, c, lang, s, "admin.org");
         if (notice) {
@@ -68,16 +149,95 @@ static int org_page(struct collector *c, enum vote_lang lang, const struct web_s
                 buf_add_html(&b, error);
                 buf_adds(&b, "</p>");
         }
-        buf_adds(&b, "<p>");
+
+        heading(&b, c, lang, "admin.units", admin ? "unit" : NULL, "admin.edit.add_unit");
+        buf_adds(&b, "<table id=\"org-units\">");
+        th(&b, c, lang, admin ? unit_heads : unit_heads_ro);
+        buf_adds(&b, "<tbody>");
+        for (size_t i = 0; i < org->n_units; i++) {
+                const struct store_org_unit *u = &org->units[i];
+                const char *name = name_in(lang, u->name, u->name_en);
+                char key[48];
+
+                if (!in[i])
+                        continue;
+                snprintf(key, sizeof(key), "admin.kind.%s", u->kind);
+                buf_adds(&b, "<tr>");
+                td(&b, u->code);
+                td(&b, web_text(c, lang, key));
+                buf_printf(&b, "<td class=\"d%d\">", depth[i] > 3 ? 3 : depth[i]);
+                buf_add_html(&b, name);
+                buf_adds(&b, "</td>");
+                if (admin)
+                        edit_link(&b, c, lang, "unit", u->code, name);
+                buf_adds(&b, "</tr>");
+        }
+        buf_adds(&b, "</tbody></table>");
+        heading(&b, c, lang, "admin.employees", "employee", "admin.edit.add_employee");
+        buf_adds(&b, "<table id=\"org-employees\">");
+        th(&b, c, lang, emp_heads);
+        buf_adds(&b, "<tbody>");
+        for (size_t i = 0; i < org->n_employees; i++) {
+                const struct store_org_employee *e = &org->employees[i];
+
+                if (!admin && !unit_in(org, in, e->unit))
+                        continue;
+                unit_row(&b, e->unit);
+                td(&b, e->personal_no);
+                td(&b, e->full_name);
+                td(&b, e->position);
+                unit_td(&b, org, lang, e->unit);
+                edit_link(&b, c, lang, "employee", e->personal_no, e->full_name);
+                buf_adds(&b, "</tr>");
+        }
+        buf_adds(&b, "</tbody></table>");
+        heading(&b, c, lang, "admin.workplaces", admin ? "workplace" : NULL,
+                "admin.edit.add_workplace");
+        buf_adds(&b, "<table id=\"org-workplaces\">");
+        th(&b, c, lang, admin ? wp_heads : wp_heads_ro);
+        buf_adds(&b, "<tbody>");
+        for (size_t i = 0; i < org->n_workplaces; i++) {
+                const struct store_org_workplace *w = &org->workplaces[i];
+
+                if (!admin && !unit_in(org, in, w->unit))
+                        continue;
+                unit_row(&b, w->unit);
+                td(&b, w->code);
+                td(&b, w->name);
+                unit_td(&b, org, lang, w->unit);
+                td(&b, w->direction);
+                if (admin)
+                        edit_link(&b, c, lang, "workplace", w->code, w->name);
+                buf_adds(&b, "</tr>");
+        }
+        buf_adds(&b, "</tbody></table>");
+        if (!admin)
+                goto end;
+
+        heading(&b, c, lang, "admin.directions", "direction", "admin.edit.add_direction");
+        buf_adds(&b, "<table id=\"org-directions\">");
+        th(&b, c, lang, dir_heads);
+        buf_adds(&b, "<tbody>");
+        for (size_t i = 0; i < org->n_directions; i++) {
+                const struct store_org_direction *d = &org->directions[i];
+
+                buf_adds(&b, "<tr>");
+                td(&b, d->code);
+                td(&b, d->name);
+                td(&b, d->name_en);
+                edit_link(&b, c, lang, "direction", d->code, d->name);
+                buf_adds(&b, "</tr>");
+        }
+        buf_adds(&b, "</tbody></table><h2>");
+        buf_add_html(&b, web_text(c, lang, "admin.import"));
+        buf_adds(&b, "</h2><p>");
         for (const char *const *t = tables; *t; t++) {
                 buf_printf(&b, "<a href=\"/admin/org/%s\">", *t);
                 buf_add_html(&b, *t);
                 buf_adds(&b, "</a> ");
         }
-        buf_adds(&b, "</p><h2>");
-        buf_add_html(&b, web_text(c, lang, "admin.import"));
         buf_printf(&b,
-                   "</h2><form method=\"post\" action=\"/admin/org/import\" class=\"stack\">"
+                   "</p><form method=\"post\" action=\"/admin/org/import\" class=\"stack\">"
                    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
                    s->csrf);
         admin_lang_field(&b, lang);
@@ -99,75 +259,10 @@ static int org_page(struct collector *c, enum vote_lang lang, const struct web_s
         buf_adds(&b, "</button><button type=\"submit\" name=\"mode\" value=\"save\" "
                      "class=\"small\">");
         buf_add_html(&b, web_text(c, lang, "admin.import_save"));
-        buf_adds(&b, "</button></div></form><h2>");
-
-        buf_add_html(&b, web_text(c, lang, "admin.units"));
-        buf_adds(&b, "</h2><table>");
-        th(&b, c, lang, unit_heads);
-        buf_adds(&b, "<tbody>");
-        for (size_t i = 0; i < org.n_units; i++) {
-                int depth = 0;
-
-                /* depth by walking up the parents listed before (parents come first) */
-                for (const char *p = org.units[i].parent; p[0] && depth < 8;) {
-                        const char *next = NULL;
-
-                        depth++;
-                        for (size_t j = 0; j < i && !next; j++)
-                                if (strcmp(org.units[j].code, p) == 0)
-                                        next = org.units[j].parent;
-                        p = next ? next : "";
-                }
-                buf_adds(&b, "<tr>");
-                td(&b, org.units[i].code);
-                td(&b, org.units[i].kind);
-                buf_printf(&b, "<td class=\"d%d\">", depth > 3 ? 3 : depth);
-                buf_add_html(&b, lang == VOTE_LANG_EN && org.units[i].name_en[0]
-                                     ? org.units[i].name_en
-                                     : org.units[i].name);
-                buf_adds(&b, "</td></tr>");
-        }
-        buf_adds(&b, "</tbody></table><h2>");
-        buf_add_html(&b, web_text(c, lang, "admin.employees"));
-        buf_adds(&b, "</h2><table>");
-        th(&b, c, lang, emp_heads);
-        buf_adds(&b, "<tbody>");
-        for (size_t i = 0; i < org.n_employees; i++) {
-                buf_adds(&b, "<tr>");
-                td(&b, org.employees[i].personal_no);
-                td(&b, org.employees[i].full_name);
-                td(&b, org.employees[i].position);
-                td(&b, org.employees[i].unit);
-                buf_adds(&b, "</tr>");
-        }
-        buf_adds(&b, "</tbody></table><h2>");
-        buf_add_html(&b, web_text(c, lang, "admin.workplaces"));
-        buf_adds(&b, "</h2><table>");
-        th(&b, c, lang, wp_heads);
-        buf_adds(&b, "<tbody>");
-        for (size_t i = 0; i < org.n_workplaces; i++) {
-                buf_adds(&b, "<tr>");
-                td(&b, org.workplaces[i].code);
-                td(&b, org.workplaces[i].name);
-                td(&b, org.workplaces[i].unit);
-                td(&b, org.workplaces[i].direction);
-                buf_adds(&b, "</tr>");
-        }
-        buf_adds(&b, "</tbody></table><h2>");
-        buf_add_html(&b, web_text(c, lang, "admin.directions"));
-        buf_adds(&b, "</h2><ul>");
-        for (size_t i = 0; i < org.n_directions; i++) {
-                buf_adds(&b, "<li><code>");
-                buf_add_html(&b, org.directions[i].code);
-                buf_adds(&b, "</code> ");
-                buf_add_html(&b, lang == VOTE_LANG_EN && org.directions[i].name_en[0]
-                                     ? org.directions[i].name_en
-                                     : org.directions[i].name);
-                buf_adds(&b, "</li>");
-        }
-        buf_adds(&b, "</ul>");
+        buf_adds(&b, "</button></div></form>");
+end:
         web_page_end(&b);
-        store_org_finish(&org);
+        admin_org_view_finish(&v);
         return web_respond(resp, error ? 400 : 200, "text/html; charset=utf-8", &b);
 }
 
@@ -225,7 +320,8 @@ static int handle_import(struct collector *c, const struct web_request *req, enu
                 snprintf(rep.error, sizeof(rep.error), "%s", err);
         store_org_finish(&org);
         if (r < 0) {
-                r = org_page(c, lang, s, NULL, rep.error[0] ? rep.error : strerror(-r), csv, resp);
+                r = org_page(c, lang, s, 0, NULL, rep.error[0] ? rep.error : strerror(-r), csv,
+                             resp);
                 free(csv);
                 return r;
         }
@@ -241,7 +337,7 @@ static int handle_import(struct collector *c, const struct web_request *req, enu
                          rep.changed[0] + rep.changed[1] + rep.changed[2] + rep.changed[3]);
                 admin_audit(c, req, s->user.login, "org_import", detail);
         }
-        r = org_page(c, lang, s, notice, NULL, save ? NULL : csv, resp);
+        r = org_page(c, lang, s, 0, notice, NULL, save ? NULL : csv, resp);
         free(csv);
         return r;
 }
@@ -356,10 +452,9 @@ static int handle_user_add(struct collector *c, const struct web_request *req, e
                 sodium_memzero(password, sizeof(password));
                 return users_page(c, lang, s, NULL, "admin.password_rule", resp);
         }
-        r = crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0
-                ? c->store->ops->user_add(c->store, login, hash, role, unit_id)
-                : -ENOMEM;
+        r = pwhash_make(hash, password, strlen(password));
+        if (r >= 0)
+                r = c->store->ops->user_add(c->store, login, hash, role, unit_id);
         sodium_memzero(password, sizeof(password));
         if (r == -EEXIST)
                 return users_page(c, lang, s, NULL, "admin.login_taken", resp);
@@ -415,15 +510,22 @@ int admin_org_handle(struct collector *c, const struct web_request *req, enum vo
 {
         const char *path = req->path;
         bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+        int r;
 
         if (strcmp(path, "/admin/org") && strncmp(path, "/admin/org/", 11) &&
             strcmp(path, "/admin/users") && strncmp(path, "/admin/users/", 13) &&
             strcmp(path, "/admin/audit"))
                 return -ENOENT;
+        /* the record forms check roles themselves: officials edit employees there */
+        r = admin_edit_handle(c, req, lang, s, resp);
+        if (r != -ENOENT)
+                return r;
+        if (strcmp(path, "/admin/org") == 0 && get && admin_scope(&s->user) > 0)
+                return org_page(c, lang, s, admin_scope(&s->user), NULL, NULL, NULL, resp);
         if (strcmp(s->user.role, "admin") != 0)
                 return web_message_page(c, lang, 403, "admin.forbidden", resp);
         if (strcmp(path, "/admin/org") == 0 && get)
-                return org_page(c, lang, s, NULL, NULL, NULL, resp);
+                return org_page(c, lang, s, 0, NULL, NULL, NULL, resp);
         if (strcmp(path, "/admin/org/import") == 0)
                 return handle_import(c, req, lang, s, resp);
         for (const char *const *t = tables; *t; t++)

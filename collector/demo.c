@@ -16,6 +16,7 @@
 #include "demo.h"
 #include "fileio.h"
 #include "log.h"
+#include "pwhash.h"
 
 struct demo_unit {
         int parent; /* index into units[], -1 for the root */
@@ -146,10 +147,10 @@ static int seed(struct store *s, const char *dir, int port, struct demo_info *in
                 snprintf(pin, sizeof(pin), "%04u", (unsigned)randombytes_uniform(10000));
                 if (i == 0)
                         snprintf(info->staff_pin, sizeof(info->staff_pin), "%s", pin);
-                if (crypto_pwhash_str(hash, pin, strlen(pin), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+                r = pwhash_make(hash, pin, strlen(pin));
+                if (r < 0) {
                         buf_free(&conf);
-                        return -ENOMEM;
+                        return r;
                 }
                 r = o->employee_set_pin(s, employees[i].no, hash);
                 if (r < 0) {
@@ -164,10 +165,9 @@ static int seed(struct store *s, const char *dir, int port, struct demo_info *in
                 return r;
 
         random_token(info->admin_password, 17);
-        if (crypto_pwhash_str(hash, info->admin_password, strlen(info->admin_password),
-                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-                return -ENOMEM;
+        r = pwhash_make(hash, info->admin_password, strlen(info->admin_password));
+        if (r < 0)
+                return r;
         r = o->user_add(s, "admin", hash, "admin", 0);
         if (r < 0)
                 return r;

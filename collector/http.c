@@ -185,6 +185,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 MHD_add_response_header(resp, "Set-Cookie", wr.set_cookie);
         if (wr.disposition[0])
                 MHD_add_response_header(resp, "Content-Disposition", wr.disposition);
+        if (wr.www_authenticate[0])
+                MHD_add_response_header(resp, "WWW-Authenticate", wr.www_authenticate);
         if (wr.status >= 100 && wr.status < 600)
                 atomic_fetch_add(&h->c->metrics.requests[wr.status / 100], 1);
         ret = MHD_queue_response(conn, (unsigned)wr.status, resp);

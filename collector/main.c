@@ -15,10 +15,12 @@
 #endif
 
 #include "alert.h"
+#include "apitoken.h"
 #include "collector.h"
 #include "demo.h"
 #include "http.h"
 #include "log.h"
+#include "pwhash.h"
 #include "org.h"
 #include "qrprint.h"
 #include "fileio.h"
@@ -37,6 +39,10 @@ static void usage(FILE *f)
                 "       otsinka-collector user-add LOGIN admin|official|manager|auditor [UNIT] "
                 "[OPTIONS]   (password on stdin)\n"
                 "       otsinka-collector revoke-terminal TERMINAL [OPTIONS]\n"
+                "       otsinka-collector api-token-add --name NAME --role auditor|manager "
+                "[--unit CODE]\n"
+                "                         [--expires YYYY-MM-DD] [OPTIONS]   (prints the token "
+                "once)\n"
                 "       otsinka-collector terminal-setting NAME VALUE [OPTIONS]\n"
                 "       otsinka-collector backup FILE [OPTIONS]   (online, while serving)\n"
                 "       otsinka-collector import [--dry-run] DIR [OPTIONS]   (organisation CSV)\n"
@@ -186,10 +192,7 @@ static int user_add(struct store *s, char **args, int n_args)
                 fprintf(stderr, "otsinka-collector: the password must be at least 12 characters\n");
                 return -EINVAL;
         }
-        r = crypto_pwhash_str(hash, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0
-                ? 0
-                : -ENOMEM;
+        r = pwhash_make(hash, password, len);
         sodium_memzero(password, sizeof(password));
         if (r >= 0)
                 r = s->ops->user_add(s, args[0], hash, args[1], unit_id);
@@ -198,6 +201,58 @@ static int user_add(struct store *s, char **args, int n_args)
         else if (r >= 0)
                 printf("User %s (%s) added\n", args[0], args[1]);
         return r;
+}
+
+/* api-token-add: a token for another city system (apitoken.h), printed once on stdout; args
+ * are the values of --name, --role, --unit and --expires (NULL when not given). */
+static int api_token_add(struct store *s, char **args)
+{
+        struct store_api_token t = {0};
+        char text[APITOKEN_TEXT], detail[sizeof(t.name) + sizeof(t.unit_code) + 96];
+        int64_t now = time(NULL);
+        int r;
+
+        if (!args[0] || !args[1] || strlen(args[0]) >= sizeof(t.name) ||
+            (args[2] && strlen(args[2]) >= sizeof(t.unit_code))) {
+                fprintf(stderr, "otsinka-collector: api-token-add --name NAME --role "
+                                "auditor|manager [--unit CODE] [--expires YYYY-MM-DD]\n");
+                return -EINVAL;
+        }
+        snprintf(t.name, sizeof(t.name), "%s", args[0]);
+        snprintf(t.role, sizeof(t.role), "%s", args[1]);
+        snprintf(t.unit_code, sizeof(t.unit_code), "%s", args[2] ? args[2] : "");
+        t.created_at = now;
+        if (args[3] && (r = apitoken_parse_expiry(args[3], now, &t.expires_at)) < 0) {
+                fprintf(stderr, "otsinka-collector: --expires %s: %s\n", args[3],
+                        r == -ERANGE ? "that day is over" : "expected YYYY-MM-DD");
+                return r;
+        }
+        r = apitoken_create(s, &t, text);
+        if (r == -ENOENT)
+                fprintf(stderr, "otsinka-collector: %s: no such unit\n", t.unit_code);
+        else if (r == -EINVAL)
+                fprintf(stderr, "otsinka-collector: %s\n",
+                        strcmp(t.role, "auditor") && strcmp(t.role, "manager")
+                            ? "--role: expected auditor or manager"
+                        : !t.name[0] || strlen(t.name) > APITOKEN_NAME_MAX
+                            ? "--name: 1 to 100 characters"
+                            : "a manager's token needs --unit; an auditor's reads the whole "
+                              "city and takes none");
+        if (r < 0)
+                return r;
+        snprintf(detail, sizeof(detail), "#%lld %s: %s %s%s%s", (long long)t.id, t.name, t.role,
+                 t.unit_code, args[3] ? " until " : "", args[3] ? args[3] : "");
+        r = s->ops->audit_add(s, "", "api_token_add", detail, "command line", now);
+        if (r < 0)
+                log_error("Cannot write the audit log: %s", strerror(-r));
+        /* the only time the token's text exists: the store keeps its hash */
+        printf("%s\n", text);
+        sodium_memzero(text, sizeof(text));
+        fprintf(stderr,
+                "API token #%lld (%s) made; it is shown only this once. Use it as\n"
+                "  Authorization: Bearer <token>\n",
+                (long long)t.id, t.role);
+        return 0;
 }
 
 /* qr-sheet FILE.pdf SCOPE [PER_PAGE] [CHANNEL]: a unit's (by code) or one employee's (by
@@ -304,17 +359,19 @@ static int admin_command(const char *command, char **args, int n_args, bool dry_
                 if (r < 0)
                         fprintf(stderr, "otsinka-collector: the PIN on stdin must be 4 to 12 "
                                         "digits\n");
-                else if (crypto_pwhash_str(hash, pin, strlen(pin),
-                                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-                        r = -ENOMEM;
-                else if ((r = s->ops->employee_set_pin(s, args[0], hash)) == -ENOENT)
+                else
+                        r = pwhash_make(hash, pin, strlen(pin));
+                if (r >= 0)
+                        r = s->ops->employee_set_pin(s, args[0], hash);
+                if (r == -ENOENT)
                         fprintf(stderr, "otsinka-collector: %s: no such employee\n", args[0]);
                 else if (r >= 0)
                         printf("PIN set for %s; terminals get it at their next pull\n", args[0]);
                 sodium_memzero(pin, sizeof(pin));
         } else if (strcmp(command, "user-add") == 0) {
                 r = user_add(s, args, n_args);
+        } else if (strcmp(command, "api-token-add") == 0) {
+                r = api_token_add(s, args);
         } else if (strcmp(command, "revoke-terminal") == 0) {
                 r = s->ops->terminal_revoke(s, args[0]);
                 if (r == -ENOENT)
@@ -482,6 +539,7 @@ int main(int argc, char **argv)
             {"revoke-terminal", 1, 1}, {"terminal-setting", 2, 2},
             {"backup", 1, 1},          {"import", 1, 1},
             {"export", 1, 1},          {"qr-sheet", 2, 4},
+            {"api-token-add", 0, 0},
         };
         int cmd = -1;
 
@@ -532,6 +590,30 @@ int main(int argc, char **argv)
                 } else
                         break;
                 next += 2;
+        }
+        /* api-token-add's own options come first: --name, --role, --unit, --expires, each
+         * "--opt VALUE" or "--opt=VALUE", into args[0..3] */
+        while (strcmp(command, "api-token-add") == 0 && next < argc) {
+                static const char *const opts[] = {"--name", "--role", "--unit", "--expires"};
+                size_t i = 0, len = 0;
+
+                for (; i < 4; i++) {
+                        len = strlen(opts[i]);
+                        if (strncmp(argv[next], opts[i], len) == 0 &&
+                            (argv[next][len] == 0 || argv[next][len] == '='))
+                                break;
+                }
+                if (i == 4)
+                        break;
+                if (argv[next][len] == '=')
+                        args[i] = argv[next++] + len + 1;
+                else if (next + 1 < argc) {
+                        args[i] = argv[next + 1];
+                        next += 2;
+                } else {
+                        fprintf(stderr, "otsinka-collector: %s: missing value\n", opts[i]);
+                        return 2;
+                }
         }
         {
                 int rest = 0;

@@ -15,11 +15,13 @@
 static int name_cmp(const void *a, const void *b)
 {
         const struct report_monthly_row *x = a, *y = b;
+        int d = strcmp(x->name, y->name);
 
-        return strcmp(x->name, y->name);
+        return d ? d : strcmp(x->unit, y->unit);
 }
 
-/* The employees' rows: their votes cast in the subtree in the month, and the month before. */
+/* The employees' rows: their votes cast in the subtree in the month, and the month before, a row
+ * per unit the votes were cast in (votes.unit_id): an employee who moved has one in each. */
 static int employee_rows(struct store *s, const struct store_report_org *org,
                          const struct store_cut *base, const struct report_periods *ps,
                          struct report_monthly *m)
@@ -31,7 +33,7 @@ static int employee_rows(struct store *s, const struct store_report_org *org,
         for (int i = 0; i < 2 && r >= 0; i++) {
                 struct store_cut q = *base;
 
-                q.by = STORE_BY_EMPLOYEE;
+                q.by = STORE_BY_EMPLOYEE_UNIT;
                 r = report_cut_period(&ps->p[i == 0 ? REPORT_CUR : REPORT_PREV], &q);
                 if (r >= 0)
                         r = s->ops->report_cut(s, &q, &rows[i], &n[i]);
@@ -49,7 +51,7 @@ static int employee_rows(struct store *s, const struct store_report_org *org,
                 const struct store_named *e =
                     report_find(org->employees, org->n_employees, rows[0][i].key);
                 const struct store_named *u =
-                    e ? report_find(org->units, org->n_units, e->parent) : NULL;
+                    report_find(org->units, org->n_units, rows[0][i].key2);
 
                 snprintf(row->name, sizeof(row->name), "%s", e ? e->name : "?");
                 snprintf(row->position, sizeof(row->position), "%s", e ? e->position : "");
@@ -57,7 +59,7 @@ static int employee_rows(struct store *s, const struct store_report_org *org,
                 report_fig_make(&rows[0][i].n, &row->cur);
                 report_fig_make(&(struct store_counts){{0}, 0, 0, 0}, &row->prev);
                 for (size_t k = 0; k < n[1]; k++)
-                        if (rows[1][k].key == rows[0][i].key)
+                        if (rows[1][k].key == rows[0][i].key && rows[1][k].key2 == rows[0][i].key2)
                                 report_fig_make(&rows[1][k].n, &row->prev);
         }
         qsort(m->emps, m->n_emps, sizeof(*m->emps), name_cmp);

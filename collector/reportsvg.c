@@ -135,11 +135,15 @@ void report_svg_heatmap(struct buf *b, const char *title, const struct store_cou
                                          (int)(f.index * 1.2));
                                 a = 0.2 + 0.8 * (double)c->level[0] / (double)max;
                         }
+                        /* data-wh: the cell's key (ISO weekday * 100 + hour), as the API's */
                         buf_printf(b,
                                    "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-                                   "fill=\"%s\" fill-opacity=\"%.2f\" stroke=\"#fff\">"
-                                   "<title>%02d:00 n=%" PRId64,
-                                   left + h * cw, top + d * chh, cw, chh, fill, a, h, c->level[0]);
+                                   "fill=\"%s\" fill-opacity=\"%.2f\" stroke=\"#fff\" "
+                                   "data-wh=\"%d\"><title>",
+                                   left + h * cw, top + d * chh, cw, chh, fill, a,
+                                   (d + 1) * 100 + h);
+                        buf_add_html(b, weekday[d]);
+                        buf_printf(b, " %02d:00 n=%" PRId64, h, c->level[0]);
                         if (c->level[0])
                                 buf_printf(b, ", %.1f", f.index);
                         buf_adds(b, "</title></rect>");

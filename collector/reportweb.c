@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "alert.h"
+#include "apitoken.h"
 #include "csv.h"
 #include "period.h"
 #include "report.h"
@@ -28,24 +29,34 @@
 
 /* Who asks, and what they may see. */
 struct viewer {
-        bool signed_in;
+        bool signed_in; /* by the sign-in page's session, or by an API token */
         struct web_session s;
         int64_t scope;  /* the subtree they see; 0 = the whole city */
         bool employees; /* per-employee results */
 };
 
-static void viewer_find(struct collector *c, const struct web_request *req, struct viewer *v)
+/* Who asks: an API token (Authorization: Bearer, apitoken.h) where programs read — not on the
+ * dashboard, a page for people — else the sign-in page's session, else the public. A token acts
+ * exactly as a signed-in user of its role. A bearer token that is not a live API token is an
+ * error for apitoken_reject(), never an answer as to the public. */
+static int viewer_find(struct collector *c, const struct web_request *req, struct viewer *v)
 {
+        int r;
+
         memset(v, 0, sizeof(*v));
         v->employees = c->cfg->public_employees;
-        if (web_session_find(c, req, &v->s) < 0)
-                return;
+        r = strcmp(req->path, "/dashboard") != 0 ? apitoken_find(c, req, &v->s.user) : -ENOENT;
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r == -ENOENT && web_session_find(c, req, &v->s) < 0)
+                return 0;
         v->signed_in = true;
         v->employees = true;
         if (strcmp(v->s.user.role, "admin") == 0 || strcmp(v->s.user.role, "auditor") == 0)
                 v->scope = 0;
         else
                 v->scope = v->s.user.unit_id;
+        return 0;
 }
 
 static const char *arg(const struct web_request *req, const char *name)
@@ -134,8 +145,9 @@ struct selection {
         enum store_cut_by by;
 };
 
-static const char *const by_names[] = {"total",   "unit",     "employee", "direction", "workplace",
-                                       "channel", "terminal", "day",      "month",     "weekhour"};
+static const char *const by_names[] = {"total",     "unit",     "employee",     "direction",
+                                       "workplace", "channel",  "terminal",     "day",
+                                       "month",     "weekhour", "employee_unit"};
 
 /* Reads period, unit, employee, direction, workplace, channel, terminal and by. -EINVAL names
  * the bad parameter in what; -EACCES for a unit outside the viewer's subtree or employees the
@@ -196,7 +208,7 @@ static int selection_read(struct collector *c, const struct web_request *req,
                         return -EINVAL;
                 sel->by = (enum store_cut_by)i;
         }
-        if (sel->by == STORE_BY_EMPLOYEE && !v->employees)
+        if ((sel->by == STORE_BY_EMPLOYEE || sel->by == STORE_BY_EMPLOYEE_UNIT) && !v->employees)
                 return -EACCES;
         (void)c;
         return 0;
@@ -225,6 +237,7 @@ static void row_name(const struct store_report_org *org, enum store_cut_by by,
                 snprintf(buf, n, "%s", unit_name(x, lang));
                 return;
         case STORE_BY_EMPLOYEE:
+        case STORE_BY_EMPLOYEE_UNIT:
                 x = report_find(org->employees, org->n_employees, row->key);
                 break;
         case STORE_BY_DIRECTION:
@@ -303,6 +316,7 @@ static int api_cut(struct collector *c, const struct selection *sel,
                 for (int k = 1; k < 3; k++)
                         for (size_t j = 0; j < n[k]; j++)
                                 if (rows[k][j].key == rows[0][i].key &&
+                                    rows[k][j].key2 == rows[0][i].key2 &&
                                     strcmp(rows[k][j].text, rows[0][i].text) == 0)
                                         report_fig_make(&rows[k][j].n, k == 1 ? &fp : &fy);
                 row_name(org, sel->by, &rows[0][i], lang, name, sizeof(name));
@@ -312,6 +326,8 @@ static int api_cut(struct collector *c, const struct selection *sel,
                         json_object_set_new(o, "key", json_string(rows[0][i].text));
                 else if (o)
                         json_object_set_new(o, "key", json_integer(rows[0][i].key));
+                if (o && sel->by == STORE_BY_EMPLOYEE_UNIT)
+                        json_object_set_new(o, "unit", json_integer(rows[0][i].key2));
                 json_array_append_new(arr, o);
         }
         json_object_set_new(root, "rows", arr);
@@ -400,9 +416,7 @@ static int heat_counts(struct collector *c, const struct selection *sel,
         int r;
 
         memset(heat, 0, sizeof(struct store_counts) * 7 * 24);
-        /* kept by unit only: the other filters do not apply */
-        q.employee_id = q.direction_id = q.workplace_id = 0;
-        q.channel[0] = q.terminal[0] = 0;
+        /* every filter of the selection applies (rep_hfd, rep_hfm) */
         r = cut_rows(c->store, &q, &sel->ps.p[REPORT_CUR], STORE_BY_WEEKHOUR, &rows, &n);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 int d = (int)(rows[i].key / 100) - 1, h = (int)(rows[i].key % 100);
@@ -472,7 +486,9 @@ static int handle_api(struct collector *c, const struct web_request *req, const 
         json_t *root = NULL;
         int r;
 
-        viewer_find(c, req, &v);
+        r = viewer_find(c, req, &v);
+        if (r < 0)
+                return apitoken_reject(resp, r);
         r = c->store->ops->report_org(c->store, &org);
         if (r < 0)
                 return web_api_error(resp, 503, "store: unavailable");
@@ -490,12 +506,7 @@ static int handle_api(struct collector *c, const struct web_request *req, const 
                 return web_api_error(resp, 400, msg);
         }
         if (strcmp(what_path, "cut") == 0) {
-                if (sel.by == STORE_BY_WEEKHOUR &&
-                    (sel.q.employee_id || sel.q.direction_id || sel.q.workplace_id ||
-                     sel.q.channel[0] || sel.q.terminal[0]))
-                        r = -EINVAL;
-                else
-                        r = api_cut(c, &sel, &org, lang, &root);
+                r = api_cut(c, &sel, &org, lang, &root);
         } else if (strcmp(what_path, "trend") == 0) {
                 struct report_point *pts = NULL;
                 size_t n = 0;
@@ -672,11 +683,67 @@ static void ci_cells(struct buf *b, const struct report_fig *f)
         buf_printf(b, "<td>%" PRId64 "</td>", f->not_counted);
 }
 
-/* A table of one cut: name, the figures, the interval. link: a dashboard link prefix for ids. */
+/* The dashboard's address for a selection: the period, the unit and every filter set in q,
+ * escaped for an attribute (ids are numbers; channels and terminals pass vote_ref_valid()). */
+static void dash_href(struct buf *b, enum vote_lang lang, const char *period,
+                      const struct store_cut *q)
+{
+        buf_adds(b, "/dashboard?period=");
+        buf_add_html(b, period);
+        if (q->unit_id)
+                buf_printf(b, "&amp;unit=%" PRId64, q->unit_id);
+        if (q->employee_id)
+                buf_printf(b, "&amp;employee=%" PRId64, q->employee_id);
+        if (q->direction_id)
+                buf_printf(b, "&amp;direction=%" PRId64, q->direction_id);
+        if (q->workplace_id)
+                buf_printf(b, "&amp;workplace=%" PRId64, q->workplace_id);
+        if (q->channel[0]) {
+                buf_adds(b, "&amp;channel=");
+                buf_add_html(b, q->channel);
+        }
+        if (q->terminal[0]) {
+                buf_adds(b, "&amp;terminal=");
+                buf_add_html(b, q->terminal);
+        }
+        if (lang == VOTE_LANG_EN)
+                buf_adds(b, "&amp;lang=en");
+}
+
+/* q narrowed to a cut row's key: false when the row has no key to filter by (none, or the
+ * filter is set already). */
+static bool drill_cut(const struct store_cut *q, enum store_cut_by by,
+                      const struct store_cut_row *row, struct store_cut *ret)
+{
+        *ret = *q;
+        switch (by) {
+        case STORE_BY_DIRECTION:
+                ret->direction_id = row->key;
+                return row->key && !q->direction_id;
+        case STORE_BY_WORKPLACE:
+                ret->workplace_id = row->key;
+                return row->key && !q->workplace_id;
+        case STORE_BY_CHANNEL:
+                if (!row->text[0] || q->channel[0] || strlen(row->text) >= sizeof(ret->channel) ||
+                    !vote_ref_valid(row->text))
+                        return false;
+                memcpy(ret->channel, row->text, strlen(row->text) + 1);
+                return true;
+        case STORE_BY_TERMINAL:
+                snprintf(ret->terminal, sizeof(ret->terminal), "%s", row->text);
+                return row->text[0] && !q->terminal[0] && vote_ref_valid(row->text);
+        default:
+                return false;
+        }
+}
+
+/* A table of one cut: name, the figures, the interval. drill: on the dashboard, the selection
+ * that each row narrows (a link to the same dashboard with the row's key as a filter); NULL
+ * for no links. */
 static void cut_table(struct collector *c, struct buf *b, enum vote_lang lang,
                       const struct store_report_org *org, const struct store_cut_row *rows,
                       size_t n, enum store_cut_by by, const char *id, const char *title,
-                      const char *link)
+                      const struct selection *drill)
 {
         buf_printf(b, "<h2>");
         buf_add_html(b, title);
@@ -691,6 +758,7 @@ static void cut_table(struct collector *c, struct buf *b, enum vote_lang lang,
                                                      : "report.channel"),
                  true);
         for (size_t i = 0; i < n; i++) {
+                struct store_cut dq;
                 struct report_fig f;
                 char name[512];
 
@@ -699,8 +767,10 @@ static void cut_table(struct collector *c, struct buf *b, enum vote_lang lang,
                 if (by == STORE_BY_DIRECTION && rows[i].key == 0)
                         snprintf(name, sizeof(name), "%s", web_text(c, lang, "report.none_dir"));
                 buf_adds(b, "<tr><td>");
-                if (link && rows[i].key) {
-                        buf_printf(b, "<a href=\"%s%" PRId64 "\">", link, rows[i].key);
+                if (drill && drill_cut(&drill->q, by, &rows[i], &dq)) {
+                        buf_adds(b, "<a href=\"");
+                        dash_href(b, lang, drill->ps.label[REPORT_CUR], &dq);
+                        buf_adds(b, "\">");
                         buf_add_html(b, name);
                         buf_adds(b, "</a>");
                 } else
@@ -872,7 +942,7 @@ static int handle_open(struct collector *c, const struct web_request *req, const
         else if (strcmp(set, "directions") == 0)
                 by = STORE_BY_DIRECTION;
         else if (strcmp(set, "employees") == 0 && c->cfg->public_employees)
-                by = STORE_BY_EMPLOYEE;
+                by = STORE_BY_EMPLOYEE_UNIT; /* a row per unit the employee was voted in */
         else
                 return -ENOENT;
         if (report_periods_make(label, 0, PERIOD_MONTH, &ps) < 0)
@@ -942,7 +1012,7 @@ static int handle_open(struct collector *c, const struct web_request *req, const
                 r = cut_rows(c->store, &q, &ps.p[REPORT_CUR], by, &rows, &n);
                 for (size_t i = 0; r >= 0 && i < n; i++) {
                         const struct store_named *x =
-                            by == STORE_BY_EMPLOYEE
+                            by == STORE_BY_EMPLOYEE_UNIT
                                 ? report_find(org.employees, org.n_employees, rows[i].key)
                                 : report_find(org.directions, org.n_directions, rows[i].key);
                         struct report_fig f;
@@ -955,8 +1025,8 @@ static int handle_open(struct collector *c, const struct web_request *req, const
                                 json_object_set_new(o, "id", json_integer(rows[i].key));
                                 json_object_set_new(o, "code", json_string(x ? x->code : ""));
                                 json_object_set_new(o, "name", json_string(x ? x->name : ""));
-                                if (x && by == STORE_BY_EMPLOYEE)
-                                        json_object_set_new(o, "unit", json_integer(x->parent));
+                                if (by == STORE_BY_EMPLOYEE_UNIT)
+                                        json_object_set_new(o, "unit", json_integer(rows[i].key2));
                                 json_array_append_new(arr, o);
                                 continue;
                         }
@@ -965,7 +1035,7 @@ static int handle_open(struct collector *c, const struct web_request *req, const
                         csv_write_field(&b, s, false);
                         csv_write_field(&b, x ? x->code : "", false);
                         snprintf(s, sizeof(s), "%" PRId64,
-                                 x && by == STORE_BY_EMPLOYEE ? x->parent : 0);
+                                 by == STORE_BY_EMPLOYEE_UNIT ? rows[i].key2 : 0);
                         csv_write_field(&b, s, false);
                         csv_write_field(&b, x ? x->name : "", false);
                         for (int l = 1; l <= 3; l++) {
@@ -1016,7 +1086,9 @@ static int handle_monthly(struct collector *c, const struct web_request *req, co
         size_t len = 0;
         int r;
 
-        viewer_find(c, req, &v);
+        r = viewer_find(c, req, &v);
+        if (r < 0)
+                return apitoken_reject(resp, r);
         if (!v.signed_in)
                 return web_api_error(resp, 401, "access: sign in");
         if (arg_id(req, "unit", &unit) < 0)
@@ -1088,6 +1160,80 @@ static void dash_link(struct buf *b, enum vote_lang lang, const char *period, in
         if (lang == VOTE_LANG_EN)
                 buf_adds(b, "&amp;lang=en");
         buf_adds(b, "\">");
+}
+
+/* The selection's unit and filters as hidden fields, so that the period form keeps them. */
+static void hidden_fields(struct buf *b, const struct store_cut *q)
+{
+        const struct {
+                const char *name;
+                int64_t id;
+                const char *text;
+        } f[] = {{"unit", q->unit_id, NULL},           {"employee", q->employee_id, NULL},
+                 {"direction", q->direction_id, NULL}, {"workplace", q->workplace_id, NULL},
+                 {"channel", 0, q->channel},           {"terminal", 0, q->terminal}};
+
+        for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+                if (f[i].text ? !f[i].text[0] : !f[i].id)
+                        continue;
+                buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", f[i].name);
+                if (f[i].text)
+                        buf_add_html(b, f[i].text);
+                else
+                        buf_printf(b, "%" PRId64, f[i].id);
+                buf_adds(b, "\">");
+        }
+}
+
+/* The filters other than unit and employee, each with a link that drops it. */
+static void filters_shown(struct collector *c, struct buf *b, enum vote_lang lang,
+                          const struct store_report_org *org, const struct selection *sel)
+{
+        for (int i = 0; i < 4; i++) {
+                static const char *const keys[] = {"report.direction", "report.workplace",
+                                                   "report.channel", "report.terminal"};
+                struct store_cut dq = sel->q;
+                const struct store_named *x;
+                const char *value;
+
+                switch (i) {
+                case 0:
+                        if (!sel->q.direction_id)
+                                continue;
+                        x = report_find(org->directions, org->n_directions, sel->q.direction_id);
+                        value = x ? unit_name(x, lang) : "?";
+                        dq.direction_id = 0;
+                        break;
+                case 1:
+                        if (!sel->q.workplace_id)
+                                continue;
+                        x = report_find(org->workplaces, org->n_workplaces, sel->q.workplace_id);
+                        value = x ? x->name : "?";
+                        dq.workplace_id = 0;
+                        break;
+                case 2:
+                        if (!sel->q.channel[0])
+                                continue;
+                        value = vote_channel_label(sel->q.channel, lang);
+                        dq.channel[0] = 0;
+                        break;
+                default:
+                        if (!sel->q.terminal[0])
+                                continue;
+                        value = sel->q.terminal;
+                        dq.terminal[0] = 0;
+                        break;
+                }
+                buf_adds(b, " › <span class=\"filter\">");
+                buf_add_html(b, web_text(c, lang, keys[i]));
+                buf_adds(b, ": <b>");
+                buf_add_html(b, value);
+                buf_adds(b, "</b> <a class=\"drop\" title=\"");
+                buf_add_html(b, web_text(c, lang, "report.filter_drop"));
+                buf_adds(b, "\" href=\"");
+                dash_href(b, lang, sel->ps.label[REPORT_CUR], &dq);
+                buf_adds(b, "\">×</a></span>");
+        }
 }
 
 static void rank_table(struct collector *c, struct buf *b, enum vote_lang lang,
@@ -1200,18 +1346,14 @@ static int handle_dashboard(struct collector *c, const struct web_request *req,
                         buf_add_html(&b, e ? e->name : "?");
                         buf_adds(&b, "</b>");
                 }
+                filters_shown(c, &b, lang, &org, &sel);
         }
         buf_adds(&b, "</p><form method=\"get\"><label>");
         buf_add_html(&b, web_text(c, lang, "web.period"));
         buf_adds(&b, " <input name=\"period\" value=\"");
         buf_add_html(&b, sel.ps.label[REPORT_CUR]);
         buf_adds(&b, "\"></label>");
-        if (sel.q.unit_id)
-                buf_printf(&b, "<input type=\"hidden\" name=\"unit\" value=\"%" PRId64 "\">",
-                           sel.q.unit_id);
-        if (sel.q.employee_id)
-                buf_printf(&b, "<input type=\"hidden\" name=\"employee\" value=\"%" PRId64 "\">",
-                           sel.q.employee_id);
+        hidden_fields(&b, &sel.q);
         admin_lang_field(&b, lang);
         buf_adds(&b, " <button type=\"submit\" style=\"display:inline;width:auto\">");
         buf_add_html(&b, web_text(c, lang, "web.show"));
@@ -1247,7 +1389,7 @@ static int handle_dashboard(struct collector *c, const struct web_request *req,
                         report_svg_trend(&b, web_text(c, lang, "report.trend"), pts, n);
                 free(pts);
         }
-        if (!sel.q.employee_id) {
+        {
                 struct store_counts heat[7][24];
                 char days[64], *wd[7], *save = NULL;
                 int k = 0;
@@ -1296,7 +1438,7 @@ static int handle_dashboard(struct collector *c, const struct web_request *req,
                                 0 &&
                             n)
                                 cut_table(c, &b, lang, &org, rows, n, cuts[i], ids[i],
-                                          web_text(c, lang, keys[i]), NULL);
+                                          web_text(c, lang, keys[i]), &sel);
                         free(rows);
                 }
         }
@@ -1391,6 +1533,15 @@ int reports_handle(struct collector *c, const struct web_request *req, struct we
                            : web_message_page(c, web_lang(req), 405, "web.error", resp);
         if (strcmp(p, "/reports") == 0 || strcmp(p, "/") == 0)
                 return handle_public(c, req, false, resp);
+        /* the public addresses programs read need no token, but a bad one is refused there
+         * too: a program must not take the public answer for its token's */
+        if (strcmp(p, "/api/v1/reports/units") == 0 || strncmp(p, "/open/v1", 8) == 0) {
+                struct store_user token_user;
+                int r = apitoken_find(c, req, &token_user);
+
+                if (r < 0 && r != -ENOENT)
+                        return apitoken_reject(resp, r);
+        }
         if (strcmp(p, "/api/v1/reports/units") == 0)
                 return handle_public(c, req, true, resp);
         if (strncmp(p, "/api/v1/reports/", 16) == 0)

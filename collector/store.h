@@ -42,8 +42,22 @@ struct store_web_vote {
 
 struct store_web_recent {
         bool phone_voted;       /* for this employee, since phone_since_ms */
-        int64_t client_votes;   /* from this address, since since_ms */
-        int64_t employee_votes; /* from vote pages for this employee, since since_ms */
+        int64_t client_votes;   /* from this address, since since_ms; at most client_cap */
+        int64_t employee_votes; /* from vote pages for this employee, since since_ms; at most
+                                 * employee_cap */
+};
+
+/* What web_vote_submit() is asked: the form token, the windows and the caps of what is
+ * counted (a limit needs to know only whether it is reached: counting stops there), and the
+ * caller's decision on what was found. */
+struct store_web_submit {
+        uint8_t form_hash[32];
+        int64_t form_expires_s, now_s;
+        int64_t phone_since_ms, since_ms;
+        int64_t client_cap, employee_cap;
+        int (*decide)(void *userdata, const struct store_web_recent *recent,
+                      struct store_web_vote *v);
+        void *userdata;
 };
 
 /* A flagged vote as the review page shows it. */
@@ -100,6 +114,24 @@ void store_org_finish(struct store_org *org);
 struct store_org_report {
         size_t added[4], changed[4]; /* units, directions, employees, workplaces */
         char error[512];             /* "employees.csv:12: unit: no unit \"U99\"" */
+};
+
+/* One record of the organisation, as its edit page reads and writes it (the line fields are
+ * unused). A record is known by its code; an employee's code is the personal number. */
+enum store_org_kind {
+        STORE_ORG_UNIT,
+        STORE_ORG_DIRECTION,
+        STORE_ORG_EMPLOYEE,
+        STORE_ORG_WORKPLACE,
+};
+struct store_org_record {
+        enum store_org_kind kind; /* says which member of the union holds the record */
+        union {
+                struct store_org_unit unit;
+                struct store_org_direction direction;
+                struct store_org_employee employee;
+                struct store_org_workplace workplace;
+        };
 };
 
 /* An employee's live QR code for a channel, as the QR page and the sheets show it. */
@@ -171,6 +203,9 @@ enum store_cut_by {
         STORE_BY_DAY,       /* key: YYYYMMDD */
         STORE_BY_MONTH,     /* key: YYYYMM */
         STORE_BY_WEEKHOUR,  /* key: ISO weekday * 100 + local hour */
+        /* key: employee id, key2: the unit the votes were cast in (votes.unit_id), so that an
+         * employee who moved has a row per unit */
+        STORE_BY_EMPLOYEE_UNIT,
 };
 
 /* A selection of votes: local days [from_day, to_day) as YYYYMMDD (to_day is the day after the
@@ -188,6 +223,7 @@ struct store_cut {
 
 struct store_cut_row {
         int64_t key;                 /* see enum store_cut_by */
+        int64_t key2;                /* STORE_BY_EMPLOYEE_UNIT: the unit; otherwise 0 */
         char text[VOTE_REF_MAX + 1]; /* channel or terminal */
         struct store_counts n;
 };
@@ -225,6 +261,22 @@ struct store_alert {
         char mail_error[160];
 };
 
+/* An API token of another city system (a BI tool, the city portal, a scheduled job): it reads
+ * reports as an auditor (the whole city) or a manager (unit_id's subtree), never more. The
+ * store keeps only a hash of the token's text (collector/apitoken.h). */
+struct store_api_token {
+        int64_t id;
+        char name[128];                   /* what it is for, as the administrator named it */
+        char role[16];                    /* "auditor" or "manager" */
+        int64_t unit_id;                  /* a manager's subtree; 0 for an auditor */
+        char unit_code[VOTE_REF_MAX + 1]; /* the same unit by code; "" for an auditor */
+        char created_by[64];              /* the administrator's login; "" for the command line */
+        int64_t created_at;               /* Unix s */
+        int64_t expires_at;               /* Unix s, the first second it no longer works; 0 never */
+        int64_t last_used_at;             /* Unix s, to the minute; 0 never */
+        int64_t revoked_at;               /* Unix s; 0 while not revoked */
+};
+
 struct store_ops {
         const char *name;
         int (*open)(const char *location, struct store **ret);
@@ -245,20 +297,15 @@ struct store_ops {
          * until an official counts them. */
         int (*store_web_vote)(struct store *s, const struct store_employee *e,
                               const struct store_web_vote *v);
-        /* What the vote page's limits need to know, for the time since since_ms: whether this
-         * phone already voted for this employee, how many votes came from this client
-         * address, and how many this employee got from vote pages. */
-        int (*web_vote_recent)(struct store *s, const uint8_t phone_hash[32],
-                               const uint8_t client_hash[32], int64_t employee_id,
-                               int64_t phone_since_ms, int64_t since_ms,
-                               struct store_web_recent *ret);
-        /* Records the use of a vote page's form token (by hash; the token itself is checked
-         * by its mac), kept until it expires: 0 the first time, -EALREADY after. */
-        int (*form_token_use)(struct store *s, const uint8_t hash[32], int64_t expires_at,
-                              int64_t now);
-        /* Undoes form_token_use when the vote could not be stored, so that the same form sent
-         * again votes rather than being thanked for nothing. An unknown hash is no error. */
-        int (*form_token_forget)(struct store *s, const uint8_t hash[32]);
+        /* A vote from a vote page's form (regulation 3.2), in one transaction: the form's
+         * one-use token (by hash; the token itself is checked by its mac) is looked up —
+         * -EALREADY when it was used, and nothing else is done; then what q->decide needs is
+         * counted and it decides (fills v->flag, or refuses with a negative errno: then
+         * nothing is stored); then the vote and the token's use (kept until it expires) are
+         * stored. Returns once that is on disk; on any error nothing is kept, so the same
+         * form sent again votes rather than being thanked for nothing. */
+        int (*web_vote_submit)(struct store *s, const struct store_employee *e,
+                               struct store_web_vote *v, const struct store_web_submit *q);
         /* Unit rows with subtree sums for votes cast in [from, to) (Unix seconds), in tree
          * order. *ret_rows is malloc'd; the caller frees it. */
         int (*report_units)(struct store *s, int64_t from, int64_t to,
@@ -346,6 +393,27 @@ struct store_ops {
                           struct store_org_report *report);
         /* The whole organisation, units parents first. The caller finishes *ret. */
         int (*org_export)(struct store *s, struct store_org *ret);
+        /* One record for its edit page: ret->kind and code in (an employee's personal
+         * number), the record out. -ENOENT when there is none, or when it lies outside scope
+         * (the subtree of unit scope; 0 = everything): nobody learns what exists outside the
+         * subtree they may edit. A unit is inside when it is, a direction only for scope 0. */
+        int (*org_record_get)(struct store *s, int64_t scope, const char *code,
+                              struct store_org_record *ret);
+        /* Adds (orig "") or changes (orig: its code before, which may change too) one record
+         * in one transaction, references by code; on any error nothing is written. 0 with
+         * the record as it was into *ret_old (zeroed when new), else, with the field at fault
+         * in *ret_field (a column name of docs/organisation-csv.md, or NULL):
+         *   -ENOENT  orig is unknown or outside scope (field NULL), or a reference names
+         *            nothing ("parent", "unit", "direction");
+         *   -EACCES  the record would leave scope ("parent", "unit"; NULL for a direction);
+         *   -EEXIST  another record has the code ("code", "personal_no");
+         *   -ELOOP   a unit would become its own ancestor ("parent");
+         *   -EINVAL  a unit kind the regulation does not know ("kind").
+         * Votes keep the unit, workplace and direction they were cast in: moving an employee
+         * or a workplace changes where new votes count, never old ones. */
+        int (*org_record_save)(struct store *s, int64_t scope, const char *orig,
+                               const struct store_org_record *rec, struct store_org_record *ret_old,
+                               const char **ret_field);
         /* The employees of a unit's subtree (unit_code; "" = the scope's root) or one employee
          * (personal_no), each with their live code for channel, by name. scope is the unit
          * whose subtree the user may see (0 = all); anything outside it is left out. */
@@ -363,7 +431,9 @@ struct store_ops {
         int (*meta_get)(struct store *s, const char *key, char *buf, size_t n);
         int (*meta_set)(struct store *s, const char *key, const char *value);
         /* Reports from the pre-aggregated counts: the rows of a cut, by key (text for channels
-         * and terminals); every row has some vote. *ret is malloc'd; -EINVAL for a bad cut. */
+         * and terminals); every row has some vote. *ret is malloc'd; -EINVAL for a bad cut.
+         * It never writes: votes not folded yet are counted from the votes themselves, so the
+         * answer counts every vote stored and never waits for a fold or a commit. */
         int (*report_cut)(struct store *s, const struct store_cut *q, struct store_cut_row **ret,
                           size_t *ret_n);
         /* The organisation with ids; the caller finishes *ret. */
@@ -371,8 +441,8 @@ struct store_ops {
         /* Folds votes stored since the last fold into the pre-aggregated counts, a bounded
          * number per call so that other requests wait briefly: 1 when more are left (call
          * again), 0 when every vote is in, or a negative errno. The collector calls it from a
-         * background thread; report_cut folds what is left itself, so it is never needed for
-         * a correct answer, only to keep that work small. */
+         * background thread, the counts' only writer; report_cut counts what is left on the
+         * fly, so it is never needed for a correct answer, only to keep that work small. */
         int (*report_fold)(struct store *s);
         /* Alerts: the counted votes cast in [from_ms, to_ms), by time; keeping alerts found,
          * listing them (in unit_id's subtree, 0 = all; raised since since_ms; newest first) and
@@ -383,6 +453,23 @@ struct store_ops {
         int (*alert_list)(struct store *s, int64_t unit_id, int64_t since_ms, size_t limit,
                           struct store_alert **ret, size_t *ret_n);
         int (*alert_mailed)(struct store *s, int64_t id, int64_t at_ms, const char *error);
+        /* API tokens (collector/apitoken.h), kept by the hash of their text only. add stores
+         * t's name, role, unit_code ("" for none), created_by, created_at and expires_at and
+         * answers the new id: -ENOENT for an unknown unit code, -EINVAL for a role and unit
+         * that do not go together (a manager needs a unit, an auditor takes none). */
+        int (*api_token_add)(struct store *s, const struct store_api_token *t,
+                             const uint8_t hash[32], int64_t *ret_id);
+        /* The token with that hash, revoked and expired ones too (the caller decides);
+         * -ENOENT when there is none. */
+        int (*api_token_get)(struct store *s, const uint8_t hash[32], struct store_api_token *ret);
+        /* Notes a use at now, unless one was noted within gap_s before: the caller asks only
+         * when the token it got is that old, so that a busy token is not a write per request. */
+        int (*api_token_used)(struct store *s, int64_t id, int64_t now, int64_t gap_s);
+        /* Every token, newest first. *ret is malloc'd. */
+        int (*api_token_list)(struct store *s, struct store_api_token **ret, size_t *ret_n);
+        /* Revokes a token from now on, its name into name (n bytes) for the audit log: -ENOENT
+         * when unknown, -EALREADY when it was revoked before. */
+        int (*api_token_revoke)(struct store *s, int64_t id, int64_t now, char *name, size_t n);
 };
 
 struct store {

@@ -122,6 +122,17 @@ static const char *const migrations[] = {
     REPORT_MIGRATION,
     /* 6: votes are folded into the counts off the insert path (store_sqlite_report.h) */
     REPORT_MIGRATION_6,
+    /* 7: the heatmap of any selection (store_sqlite_report.h) */
+    REPORT_MIGRATION_7,
+    /* 8: API tokens of the city's other systems (store_sqlite_auth.c, collector/apitoken.h):
+     * only a hash of each token's text; it reads reports as an auditor (the whole city) or a
+     * manager (unit_id's subtree); expires_at is the first second it no longer works (NULL:
+     * never); revoked tokens stay, so that the list and the audit log still name them */
+    "CREATE TABLE api_tokens(id INTEGER PRIMARY KEY, token_hash BLOB NOT NULL UNIQUE,"
+    " name TEXT NOT NULL, role TEXT NOT NULL CHECK(role IN ('auditor', 'manager')),"
+    " unit_id INTEGER REFERENCES units(id), created_by TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL, expires_at INTEGER, last_used_at INTEGER,"
+    " revoked_at INTEGER, CHECK((role = 'manager') = (unit_id IS NOT NULL)));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -216,6 +227,19 @@ static int sq_migrate(struct store *base, int *ret_version)
         return 0;
 }
 
+/* A read-only connection to the file beside the writing one. */
+static int open_reader(const char *path, sqlite3 **ret)
+{
+        int rc;
+
+        rc = sqlite3_open_v2(path, ret, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK)
+                return sq_map_error(*ret, rc, path);
+        sqlite3_extended_result_codes(*ret, 1);
+        sqlite3_busy_timeout(*ret, 5000);
+        return 0;
+}
+
 static int sq_open(const char *path, struct store **ret)
 {
         struct sqlite_store *s;
@@ -227,6 +251,7 @@ static int sq_open(const char *path, struct store **ret)
         s->base.ops = &store_sqlite_ops;
         pthread_mutex_init(&s->lock, NULL);
         pthread_mutex_init(&s->rlock, NULL);
+        pthread_mutex_init(&s->replock, NULL);
         pthread_mutex_init(&s->group_lock, NULL);
         pthread_cond_init(&s->group_cond, NULL);
         rc = sqlite3_open_v2(
@@ -247,14 +272,11 @@ static int sq_open(const char *path, struct store **ret)
         /* WAL lets a reader run beside the writer: the vote page's lookups get their own
          * connection (an in-memory database is private to its connection: none then) */
         if (path[0] && strcmp(path, ":memory:") != 0) {
-                rc = sqlite3_open_v2(path, &s->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                                     NULL);
-                if (rc != SQLITE_OK) {
-                        r = sq_map_error(s->rdb, rc, path);
+                r = open_reader(path, &s->rdb);
+                if (r >= 0)
+                        r = open_reader(path, &s->repdb);
+                if (r < 0)
                         goto fail;
-                }
-                sqlite3_extended_result_codes(s->rdb, 1);
-                sqlite3_busy_timeout(s->rdb, 5000);
         }
         *ret = &s->base;
         return 0;
@@ -263,6 +285,8 @@ fail:
         return r;
 }
 
+static void batch_stmts_finish(struct batch_stmts *b);
+
 static void sq_close(struct store *base)
 {
         struct sqlite_store *s = (struct sqlite_store *)base;
@@ -270,13 +294,18 @@ static void sq_close(struct store *base)
         if (!s)
                 return;
         sqlite3_finalize(s->token_st);
+        sqlite3_finalize(s->auth_st);
         sqlite3_finalize(s->recent_st);
         sqlite3_finalize(s->web_vote_st);
+        sqlite3_finalize(s->form_seen_st);
         sqlite3_finalize(s->form_token_st);
+        batch_stmts_finish(&s->batch);
+        sqlite3_close(s->repdb);
         sqlite3_close(s->rdb);
         sqlite3_close(s->db);
         pthread_cond_destroy(&s->group_cond);
         pthread_mutex_destroy(&s->group_lock);
+        pthread_mutex_destroy(&s->replock);
         pthread_mutex_destroy(&s->rlock);
         pthread_mutex_destroy(&s->lock);
         free(s);
@@ -311,7 +340,8 @@ static void sq_read_end(struct sqlite_store *s)
 
 #define GROUP_MAX 512 /* jobs in one transaction at most */
 
-/* Runs the jobs from head on in one transaction; sets each one's result. Holds s->lock. */
+/* Runs the jobs from head on in one transaction, each in a savepoint of its own, so that a
+ * job that fails leaves no half of its changes behind; sets each one's result. */
 static void group_run(struct sqlite_store *s, struct sq_job *head)
 {
         int r;
@@ -319,9 +349,18 @@ static void group_run(struct sqlite_store *s, struct sq_job *head)
         pthread_mutex_lock(&s->lock);
         r = sq_exec(s->db, "BEGIN IMMEDIATE");
         for (struct sq_job *j = head; j && r >= 0; j = j->next) {
+                r = sq_exec(s->db, "SAVEPOINT job");
+                if (r < 0)
+                        break;
                 j->result = j->run(s, j->arg);
-                if (sqlite3_get_autocommit(s->db))
+                if (sqlite3_get_autocommit(s->db)) {
                         r = j->result < 0 ? j->result : -EIO; /* the transaction is gone */
+                        break;
+                }
+                if (j->result < 0)
+                        r = sq_exec(s->db, "ROLLBACK TO job");
+                if (r >= 0)
+                        r = sq_exec(s->db, "RELEASE job");
         }
         if (r >= 0)
                 r = sq_exec(s->db, "COMMIT");
@@ -384,16 +423,20 @@ static void secret_hash(const char *secret, unsigned char out[32])
         crypto_generichash(out, 32, (const unsigned char *)secret, strlen(secret), NULL, 0);
 }
 
+static sqlite3 *sq_read_begin(struct sqlite_store *s);
+static void sq_read_end(struct sqlite_store *s);
+
 static int sq_terminal_auth(struct store *base, const char *terminal_id, const char *secret)
 {
         struct sqlite_store *s = (struct sqlite_store *)base;
-        sqlite3_stmt *st = NULL;
+        sqlite3 *db = sq_read_begin(s);
+        sqlite3_stmt *st;
         unsigned char want[32];
         int r;
 
         secret_hash(secret, want);
-        pthread_mutex_lock(&s->lock);
-        r = sq_prepare(s->db, "SELECT secret_hash, revoked FROM terminals WHERE id = ?", &st);
+        r = sq_cached(db, &s->auth_st, "SELECT secret_hash, revoked FROM terminals WHERE id = ?");
+        st = s->auth_st;
         if (r < 0)
                 goto out;
         sqlite3_bind_text(st, 1, terminal_id, -1, SQLITE_STATIC);
@@ -403,8 +446,9 @@ static int sq_terminal_auth(struct store *base, const char *terminal_id, const c
             sodium_memcmp(sqlite3_column_blob(st, 0), want, 32) == 0)
                 r = 0;
 out:
-        sqlite3_finalize(st);
-        pthread_mutex_unlock(&s->lock);
+        if (st)
+                sqlite3_reset(st);
+        sq_read_end(s);
         return r;
 }
 
@@ -413,11 +457,6 @@ static void reject(struct proto_result *res, const char *why)
         res->status = PROTO_REJECTED;
         snprintf(res->reason, sizeof(res->reason), "%s", why);
 }
-
-/* The statements one batch needs, prepared once per batch. */
-struct batch_stmts {
-        sqlite3_stmt *term, *emp, *ins, *boot_set, *boot_get, *event, *seen, *status;
-};
 
 static void batch_stmts_finish(struct batch_stmts *b)
 {
@@ -431,10 +470,27 @@ static void batch_stmts_finish(struct batch_stmts *b)
         sqlite3_finalize(b->status);
 }
 
-static int batch_stmts_prepare(sqlite3 *db, struct batch_stmts *b)
+/* Leaves every statement of a batch ready for the next one. */
+static void batch_stmts_reset(struct batch_stmts *b)
 {
+        sqlite3_stmt *all[] = {b->term,     b->emp,   b->ins,  b->boot_set,
+                               b->boot_get, b->event, b->seen, b->status};
+
+        for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+                sqlite3_reset(all[i]);
+                sqlite3_clear_bindings(all[i]);
+        }
+}
+
+/* The statements of a batch, prepared the first time (kept until sq_close()). */
+static int batch_stmts_prepare(struct sqlite_store *s)
+{
+        struct batch_stmts *b = &s->batch;
+        sqlite3 *db = s->db;
         int r;
 
+        if (s->batch_ready)
+                return 0;
         if ((r = sq_prepare(db,
                             "SELECT w.id, w.code, IFNULL(w.direction_id, 0) FROM terminals t"
                             " JOIN workplaces w ON w.id = t.workplace_id WHERE t.id = ?",
@@ -472,6 +528,7 @@ static int batch_stmts_prepare(sqlite3 *db, struct batch_stmts *b)
                             " clock_offset_ms = ?, last_error = ?, status_at = ? WHERE id = ?",
                             &b->status)) < 0)
                 return r;
+        s->batch_ready = true;
         return 0;
 }
 
@@ -656,33 +713,40 @@ static int note_terminal(struct sqlite_store *s, struct batch_stmts *st, const c
         return 0;
 }
 
+struct batch_job {
+        const char *terminal_id;
+        const struct proto_batch *b;
+        int64_t received_ms;
+        struct proto_ack *ack;
+};
+
+static int batch_run(struct sqlite_store *s, void *arg)
+{
+        struct batch_job *job = arg;
+        struct batch_stmts *st = &s->batch;
+        int r;
+
+        r = batch_stmts_prepare(s);
+        if (r < 0)
+                return r;
+        /* the boot's clock first, so that this batch's own votes are corrected with it */
+        if ((r = note_terminal(s, st, job->terminal_id, job->b, job->received_ms)) >= 0 &&
+            (r = store_votes(s, st, job->terminal_id, job->b, job->received_ms, job->ack)) >= 0)
+                r = store_events(s, st, job->terminal_id, job->b, job->received_ms, job->ack);
+        batch_stmts_reset(st);
+        job->ack->server_time_ms = job->received_ms;
+        return r;
+}
+
+/* A batch is acknowledged only once it is on disk: in the commit it shares with the other
+ * requests' writes waiting at the same time (sq_group_write()). */
 static int sq_store_batch(struct store *base, const char *terminal_id, const struct proto_batch *b,
                           int64_t received_ms, struct proto_ack *ack)
 {
-        struct sqlite_store *s = (struct sqlite_store *)base;
-        struct batch_stmts st = {0};
-        int r;
+        struct batch_job arg = {terminal_id, b, received_ms, ack};
+        struct sq_job job = {.run = batch_run, .arg = &arg};
 
-        pthread_mutex_lock(&s->lock);
-        r = sq_exec(s->db, "BEGIN IMMEDIATE");
-        if (r < 0)
-                goto out;
-        /* The boot's clock first, so that this batch's own votes are corrected with it. */
-        if ((r = batch_stmts_prepare(s->db, &st)) < 0 ||
-            (r = note_terminal(s, &st, terminal_id, b, received_ms)) < 0 ||
-            (r = store_votes(s, &st, terminal_id, b, received_ms, ack)) < 0 ||
-            (r = store_events(s, &st, terminal_id, b, received_ms, ack)) < 0)
-                goto rollback;
-        ack->server_time_ms = received_ms;
-        r = sq_exec(s->db, "COMMIT");
-        if (r >= 0)
-                goto out;
-rollback:
-        sq_exec(s->db, "ROLLBACK");
-out:
-        batch_stmts_finish(&st);
-        pthread_mutex_unlock(&s->lock);
-        return r;
+        return sq_group_write((struct sqlite_store *)base, &job);
 }
 
 static int sq_token_lookup(struct store *base, const char *token, struct store_employee *ret)
@@ -774,69 +838,74 @@ static int sq_store_web_vote(struct store *base, const struct store_employee *e,
         return sq_group_write((struct sqlite_store *)base, &job);
 }
 
-static int sq_web_vote_recent(struct store *base, const uint8_t phone_hash[32],
-                              const uint8_t client_hash[32], int64_t employee_id,
-                              int64_t phone_since_ms, int64_t since_ms,
-                              struct store_web_recent *ret)
+/* What a vote page's limits need (struct store_web_submit), counted on db inside the
+ * transaction: exact even for forms sent at the same moment. */
+static int web_recent(struct sqlite_store *s, const struct store_web_vote *v, int64_t employee_id,
+                      const struct store_web_submit *q, struct store_web_recent *ret)
 {
-        struct sqlite_store *s = (struct sqlite_store *)base;
-        sqlite3 *db = sq_read_begin(s);
         sqlite3_stmt *st;
         int r;
 
-        r = sq_cached(db, &s->recent_st,
+        r = sq_cached(s->db, &s->recent_st,
                       "SELECT EXISTS(SELECT 1 FROM votes WHERE phone_hash = ?1 AND employee_id = ?3"
                       " AND cast_at >= ?4),"
-                      " (SELECT COUNT(*) FROM votes WHERE client_hash = ?2 AND cast_at >= ?5),"
-                      " (SELECT COUNT(*) FROM votes WHERE employee_id = ?3 AND cast_at >= ?5"
-                      " AND client_hash IS NOT NULL)");
-        st = s->recent_st;
+                      " (SELECT COUNT(*) FROM (SELECT 1 FROM votes WHERE client_hash = ?2"
+                      " AND cast_at >= ?5 LIMIT ?6)),"
+                      " (SELECT COUNT(*) FROM (SELECT 1 FROM votes WHERE employee_id = ?3"
+                      " AND cast_at >= ?5 AND client_hash IS NOT NULL LIMIT ?7))");
         if (r < 0)
-                goto out;
-        sqlite3_bind_blob(st, 1, phone_hash, 32, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 2, client_hash, 32, SQLITE_STATIC);
+                return r;
+        st = s->recent_st;
+        sqlite3_bind_blob(st, 1, v->phone_hash, 32, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, v->client_hash, 32, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, employee_id);
-        sqlite3_bind_int64(st, 4, phone_since_ms);
-        sqlite3_bind_int64(st, 5, since_ms);
+        sqlite3_bind_int64(st, 4, q->phone_since_ms);
+        sqlite3_bind_int64(st, 5, q->since_ms);
+        sqlite3_bind_int64(st, 6, q->client_cap > 0 ? q->client_cap : 1);
+        sqlite3_bind_int64(st, 7, q->employee_cap > 0 ? q->employee_cap : 1);
         if (sqlite3_step(st) != SQLITE_ROW) {
-                r = sq_map_error(db, SQLITE_ERROR, "recent votes");
-                goto out;
+                r = sq_map_error(s->db, SQLITE_ERROR, "recent votes");
+        } else {
+                ret->phone_voted = sqlite3_column_int(st, 0) != 0;
+                ret->client_votes = sqlite3_column_int64(st, 1);
+                ret->employee_votes = sqlite3_column_int64(st, 2);
         }
-        ret->phone_voted = sqlite3_column_int(st, 0) != 0;
-        ret->client_votes = sqlite3_column_int64(st, 1);
-        ret->employee_votes = sqlite3_column_int64(st, 2);
-out:
-        if (st)
-                sqlite3_reset(st);
-        sq_read_end(s);
+        sqlite3_reset(st);
         return r;
 }
 
-struct form_token_job {
-        const uint8_t *hash;
-        int64_t expires_at, now;
-};
-
-static int form_token_run(struct sqlite_store *s, void *arg)
+/* Whether a form token was used (and is still kept). */
+static int form_token_seen(struct sqlite_store *s, const uint8_t hash[32])
 {
-        const struct form_token_job *job = arg;
         sqlite3_stmt *st;
         int r, rc;
 
-        /* the uniqueness of the hash decides: a second use changes nothing */
+        r = sq_cached(s->db, &s->form_seen_st, "SELECT 1 FROM form_tokens WHERE token_hash = ?");
+        if (r < 0)
+                return r;
+        st = s->form_seen_st;
+        sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW ? -EALREADY : rc == SQLITE_DONE ? 0 : sq_map_error(s->db, rc, "form token");
+        sqlite3_reset(st);
+        return r;
+}
+
+static int form_token_keep(struct sqlite_store *s, const struct store_web_submit *q)
+{
+        sqlite3_stmt *st;
+        int r, rc;
+
         r = sq_cached(s->db, &s->form_token_st,
-                      "INSERT INTO form_tokens(token_hash, expires_at, used_at) VALUES (?, ?, ?)"
-                      " ON CONFLICT(token_hash) DO NOTHING");
+                      "INSERT INTO form_tokens(token_hash, expires_at, used_at) VALUES (?, ?, ?)");
         if (r < 0)
                 return r;
         st = s->form_token_st;
-        sqlite3_bind_blob(st, 1, job->hash, 32, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, job->expires_at);
-        sqlite3_bind_int64(st, 3, job->now);
+        sqlite3_bind_blob(st, 1, q->form_hash, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, q->form_expires_s);
+        sqlite3_bind_int64(st, 3, q->now_s);
         rc = sqlite3_step(st);
-        r = rc != SQLITE_DONE             ? sq_map_error(s->db, rc, "form token")
-            : sqlite3_changes(s->db) == 0 ? -EALREADY
-                                          : 0;
+        r = rc == SQLITE_DONE ? 0 : sq_map_error(s->db, rc, "form token");
         sqlite3_reset(st);
         /* and the table keeps only tokens that could still come back */
         if (r == 0 && randombytes_uniform(64) == 0) {
@@ -844,7 +913,7 @@ static int form_token_run(struct sqlite_store *s, void *arg)
 
                 if (sq_prepare(s->db, "DELETE FROM form_tokens WHERE expires_at < ?", &del) < 0)
                         return 0;
-                sqlite3_bind_int64(del, 1, job->now);
+                sqlite3_bind_int64(del, 1, q->now_s);
                 if (sqlite3_step(del) != SQLITE_DONE)
                         log_warn("Cannot prune used form tokens: %s", sqlite3_errmsg(s->db));
                 sqlite3_finalize(del);
@@ -852,23 +921,43 @@ static int form_token_run(struct sqlite_store *s, void *arg)
         return r;
 }
 
-/* The use is committed in the transaction it shares with other requests' writes
- * (sq_group_write()); a form sent twice at once is still counted once. */
-static int sq_form_token_use(struct store *base, const uint8_t hash[32], int64_t expires_at,
-                             int64_t now)
-{
-        struct form_token_job arg = {hash, expires_at, now};
-        struct sq_job job = {.run = form_token_run, .arg = &arg};
+struct web_submit_job {
+        const struct store_employee *e;
+        struct store_web_vote *v;
+        const struct store_web_submit *q;
+};
 
-        return sq_group_write((struct sqlite_store *)base, &job);
+static int web_submit_run(struct sqlite_store *s, void *arg)
+{
+        struct web_submit_job *job = arg;
+        struct web_vote_job vote = {job->e, job->v};
+        struct store_web_recent recent = {0};
+        int r;
+
+        r = form_token_seen(s, job->q->form_hash);
+        if (r < 0)
+                return r;
+        r = web_recent(s, job->v, job->e->id, job->q, &recent);
+        if (r < 0)
+                return r;
+        r = job->q->decide(job->q->userdata, &recent, job->v);
+        if (r < 0)
+                return r;
+        r = web_vote_run(s, &vote);
+        if (r < 0)
+                return r;
+        return form_token_keep(s, job->q);
 }
 
-static int sq_form_token_forget(struct store *base, const uint8_t hash[32])
+/* Under the group's lock, so that two forms sent at once see each other; thanked only once
+ * the commit that it shares with the other requests' writes is on disk. */
+static int sq_web_vote_submit(struct store *base, const struct store_employee *e,
+                              struct store_web_vote *v, const struct store_web_submit *q)
 {
-        int r = sq_run((struct sqlite_store *)base, NULL,
-                       "DELETE FROM form_tokens WHERE token_hash = ?", "b", hash);
+        struct web_submit_job arg = {e, v, q};
+        struct sq_job job = {.run = web_submit_run, .arg = &arg};
 
-        return r == -ENOENT ? 0 : r;
+        return sq_group_write((struct sqlite_store *)base, &job);
 }
 
 static int sq_report_units(struct store *base, int64_t from, int64_t to,
@@ -1818,9 +1907,7 @@ const struct store_ops store_sqlite_ops = {
     .store_batch = sq_store_batch,
     .token_lookup = sq_token_lookup,
     .store_web_vote = sq_store_web_vote,
-    .web_vote_recent = sq_web_vote_recent,
-    .form_token_use = sq_form_token_use,
-    .form_token_forget = sq_form_token_forget,
+    .web_vote_submit = sq_web_vote_submit,
     .report_units = sq_report_units,
     .vote_count = sq_vote_count,
     .unit_add = sq_unit_add,
@@ -1853,6 +1940,8 @@ const struct store_ops store_sqlite_ops = {
     .qr_revoke = sq_qr_revoke,
     .org_import = sq_org_import,
     .org_export = sq_org_export,
+    .org_record_get = sq_org_record_get,
+    .org_record_save = sq_org_record_save,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
     .report_cut = sq_report_cut,
@@ -1862,4 +1951,9 @@ const struct store_ops store_sqlite_ops = {
     .alert_add = sq_alert_add,
     .alert_list = sq_alert_list,
     .alert_mailed = sq_alert_mailed,
+    .api_token_add = sq_api_token_add,
+    .api_token_get = sq_api_token_get,
+    .api_token_used = sq_api_token_used,
+    .api_token_list = sq_api_token_list,
+    .api_token_revoke = sq_api_token_revoke,
 };

@@ -13,10 +13,15 @@
 
 struct sqlite_store;
 
+/* The statements a terminal's batch needs, prepared on the first batch and kept. */
+struct batch_stmts {
+        sqlite3_stmt *term, *emp, *ins, *boot_set, *boot_get, *event, *seen, *status;
+};
+
 /* A write that may share its transaction, and so its fsync, with others (sq_group_write()). */
 struct sq_job {
-        /* Runs one statement on s->db inside the shared transaction: 0 or more, or a negative
-         * errno. SQLite undoes a failed statement alone, so the others' changes stay. */
+        /* Runs on s->db inside the shared transaction: 0 or more, or a negative errno. Each job
+         * runs in a savepoint of its own: a failed one leaves no change, the others' stay. */
         int (*run)(struct sqlite_store *s, void *arg);
         void *arg;
         int result;
@@ -32,9 +37,15 @@ struct sqlite_store {
          * a commit's fsync on db. NULL for an in-memory database (then db is used). */
         sqlite3 *rdb;
         pthread_mutex_t rlock; /* one statement at a time on rdb */
-        /* The vote page's statements, prepared on first use and kept (finalized on close):
-         * token and recent on rdb, web_vote and form_token on db. */
-        sqlite3_stmt *token_st, *recent_st, *web_vote_st, *form_token_st;
+        /* A third, read-only too, for reports: a long report does not hold up a vote page's
+         * lookups either. NULL with rdb. */
+        sqlite3 *repdb;
+        pthread_mutex_t replock;
+        /* The statements of the busy paths, prepared on first use and kept (finalized on
+         * close): token and auth on rdb; the others on db. */
+        sqlite3_stmt *token_st, *auth_st, *recent_st, *web_vote_st, *form_seen_st, *form_token_st;
+        struct batch_stmts batch;
+        bool batch_ready;
         /* Group commit: the queued jobs, whether a thread is running a transaction for them,
          * and the signal that it finished one. Under group_lock. */
         pthread_mutex_t group_lock;
@@ -72,6 +83,11 @@ int sq_collect_stmt(sqlite3_stmt *st, size_t size, void (*fill)(sqlite3_stmt *, 
 int sq_org_import(struct store *base, const struct store_org *org, bool dry_run,
                   struct store_org_report *rep);
 int sq_org_export(struct store *base, struct store_org *ret);
+int sq_org_record_get(struct store *base, int64_t scope, const char *code,
+                      struct store_org_record *ret);
+int sq_org_record_save(struct store *base, int64_t scope, const char *orig,
+                       const struct store_org_record *rec, struct store_org_record *ret_old,
+                       const char **ret_field);
 
 /* store_sqlite_qr.c: printed QR codes (see struct store_ops). */
 int sq_qr_list(struct store *base, int64_t scope, const char *unit_code, const char *personal_no,
@@ -79,3 +95,11 @@ int sq_qr_list(struct store *base, int64_t scope, const char *unit_code, const c
 int sq_qr_issue(struct store *base, int64_t scope, const char *personal_no, const char *channel,
                 char *token, size_t n);
 int sq_qr_revoke(struct store *base, int64_t scope, const char *token);
+
+/* store_sqlite_auth.c: API tokens (see struct store_ops). */
+int sq_api_token_add(struct store *base, const struct store_api_token *t, const uint8_t hash[32],
+                     int64_t *ret_id);
+int sq_api_token_get(struct store *base, const uint8_t hash[32], struct store_api_token *ret);
+int sq_api_token_used(struct store *base, int64_t id, int64_t now, int64_t gap_s);
+int sq_api_token_list(struct store *base, struct store_api_token **ret, size_t *ret_n);
+int sq_api_token_revoke(struct store *base, int64_t id, int64_t now, char *name, size_t n);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Importing and exporting the organisation in the SQLite back end: upserts by code in one
- * transaction, each row's references checked, the first problem named with its file and line. */
+ * transaction, each row's references checked, the first problem named with its file and line;
+ * and the edit pages' reads and writes of one record, each change one transaction that checks
+ * the user's subtree, the references, duplicates and loops before it writes anything. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sqlerr.h"
 #include "store_sqlite.h"
 
 /* The unit kinds of the regulation (section 1: the council and its executive bodies, their
@@ -72,7 +75,12 @@ static int exec_bind(sqlite3 *db, const char *sql, const char *types, ...)
         }
         va_end(ap);
         rc = sqlite3_step(st);
-        r = rc == SQLITE_DONE ? sqlite3_changes(db) > 0 : sq_map_error(db, rc, sql);
+        if (rc == SQLITE_DONE)
+                r = sqlite3_changes(db) > 0;
+        else
+                /* a clash is the caller's to report, not a fault to log */
+                r = (rc & 0xff) == SQLITE_CONSTRAINT ? sqlerr_to_errno(rc, 0)
+                                                     : sq_map_error(db, rc, sql);
         sqlite3_finalize(st);
         return r;
 }
@@ -85,23 +93,33 @@ static bool kind_valid(const char *k)
         return false;
 }
 
-/* True when unit is parent or one of its ancestors: making parent its parent would loop. */
-static bool is_ancestor_or_self(sqlite3 *db, int64_t unit, int64_t parent)
+/* 1 when unit is below or is the unit above, 0 when not, or a negative errno. Making below
+ * the parent of an ancestor would loop; an official's scope is above. */
+static int ancestor_or_self(sqlite3 *db, int64_t above, int64_t below)
 {
         sqlite3_stmt *st = NULL;
-        bool found = false;
+        int r, rc;
 
-        if (sq_prepare(db,
+        r = sq_prepare(db,
                        "WITH RECURSIVE up(id) AS (SELECT ?2 UNION SELECT u.parent_id FROM units u"
                        " JOIN up ON u.id = up.id WHERE u.parent_id IS NOT NULL)"
                        " SELECT 1 FROM up WHERE id = ?1",
-                       &st) < 0)
-                return true;
-        sqlite3_bind_int64(st, 1, unit);
-        sqlite3_bind_int64(st, 2, parent);
-        found = sqlite3_step(st) == SQLITE_ROW;
+                       &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, above);
+        sqlite3_bind_int64(st, 2, below);
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sq_map_error(db, rc, "ancestors");
         sqlite3_finalize(st);
-        return found;
+        return r;
+}
+
+/* True when unit is parent or one of its ancestors: making parent its parent would loop (and
+ * when that cannot be told, which stops the import too). */
+static bool is_ancestor_or_self(sqlite3 *db, int64_t unit, int64_t parent)
+{
+        return ancestor_or_self(db, unit, parent) != 0;
 }
 
 static int import_units(sqlite3 *db, const struct store_org *org, struct store_org_report *rep)
@@ -375,4 +393,281 @@ int sq_org_export(struct store *base, struct store_org *ret)
         }
         *ret = org;
         return 0;
+}
+
+/* ---- one record at a time, for the edit pages ---- */
+
+/* Per kind: the query that reads a record by code (the columns the export's fill function
+ * takes, then the row's id and the unit whose subtree it lies in, 0 for a direction), the
+ * query of a code's id, and the field a duplicate code clashes on. */
+static const struct {
+        const char *read;
+        void (*fill)(sqlite3_stmt *, void *);
+        int id_col;
+        const char *by_code;
+        const char *code_field;
+} records[] = {
+    [STORE_ORG_UNIT] = {"SELECT u.code, IFNULL(p.code, ''), u.kind, u.name, u.name_en, u.id, u.id,"
+                        " u.id FROM units u LEFT JOIN units p ON p.id = u.parent_id"
+                        " WHERE u.code = ?",
+                        fill_unit, 6, "SELECT id FROM units WHERE code = ?", "code"},
+    [STORE_ORG_DIRECTION] = {"SELECT code, name, name_en, id, 0 FROM directions WHERE code = ?",
+                             fill_direction, 3, "SELECT id FROM directions WHERE code = ?", "code"},
+    [STORE_ORG_EMPLOYEE] = {"SELECT e.personal_no, e.full_name, e.position, u.code, e.is_head,"
+                            " e.id, e.unit_id FROM employees e JOIN units u ON u.id = e.unit_id"
+                            " WHERE e.personal_no = ?",
+                            fill_employee, 5, "SELECT id FROM employees WHERE personal_no = ?",
+                            "personal_no"},
+    [STORE_ORG_WORKPLACE] = {"SELECT w.code, w.name, u.code, IFNULL(d.code, ''), w.id, w.unit_id"
+                             " FROM workplaces w JOIN units u ON u.id = w.unit_id"
+                             " LEFT JOIN directions d ON d.id = w.direction_id WHERE w.code = ?",
+                             fill_workplace, 4, "SELECT id FROM workplaces WHERE code = ?", "code"},
+};
+
+static bool record_kind_valid(enum store_org_kind kind)
+{
+        return (unsigned)kind < sizeof(records) / sizeof(records[0]);
+}
+
+/* The code a record is known by. */
+static const char *record_code(const struct store_org_record *rec)
+{
+        switch (rec->kind) {
+        case STORE_ORG_UNIT:
+                return rec->unit.code;
+        case STORE_ORG_DIRECTION:
+                return rec->direction.code;
+        case STORE_ORG_EMPLOYEE:
+                return rec->employee.personal_no;
+        case STORE_ORG_WORKPLACE:
+                return rec->workplace.code;
+        }
+        return "";
+}
+
+/* Reads the record of ret->kind with code into *ret, its row id and the unit of its scope:
+ * 1 when found, 0 when not, or a negative errno. */
+static int record_read(sqlite3 *db, const char *code, struct store_org_record *ret, int64_t *ret_id,
+                       int64_t *ret_unit)
+{
+        enum store_org_kind kind = ret->kind;
+        sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = sq_prepare(db, records[kind].read, &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                memset(ret, 0, sizeof(*ret));
+                ret->kind = kind;
+                records[kind].fill(st, &ret->unit); /* every member starts the union */
+                *ret_id = sqlite3_column_int64(st, records[kind].id_col);
+                *ret_unit = sqlite3_column_int64(st, records[kind].id_col + 1);
+                r = 1;
+        } else
+                r = rc == SQLITE_DONE ? 0 : sq_map_error(db, rc, records[kind].read);
+        sqlite3_finalize(st);
+        return r;
+}
+
+/* 1 when unit lies in scope's subtree (scope 0: everywhere; unit 0, no unit, only then). */
+static int in_scope(sqlite3 *db, int64_t scope, int64_t unit)
+{
+        if (scope == 0)
+                return 1;
+        return unit ? ancestor_or_self(db, scope, unit) : 0;
+}
+
+static int refuse(const char **ret_field, const char *field, int r)
+{
+        *ret_field = field;
+        return r;
+}
+
+/* The id of the row code names in the table by_code reads: 0 with -ENOENT on field when
+ * there is none. Empty codes are left for the caller. */
+static int64_t ref_id(sqlite3 *db, const char *by_code, const char *code)
+{
+        int64_t id = id_of(db, by_code, code);
+
+        return id < 0 ? -EIO : id == 0 ? -ENOENT : id;
+}
+
+/* Checks rec's references against scope and the tree, then writes it: 0 or a negative errno
+ * with the field at fault. Runs inside the caller's transaction. */
+static int record_write(sqlite3 *db, int64_t scope, const char *orig,
+                        const struct store_org_record *rec, struct store_org_record *old,
+                        const char **ret_field)
+{
+        enum store_org_kind kind = rec->kind;
+        int64_t id = 0, unit = 0, ref = 0, dir = 0, other;
+        const char *unit_sql = records[STORE_ORG_UNIT].by_code;
+        int r;
+
+        old->kind = kind;
+        if (orig[0]) {
+                r = record_read(db, orig, old, &id, &unit);
+                if (r == 0)
+                        return -ENOENT;
+                if (r > 0)
+                        r = in_scope(db, scope, unit);
+                if (r <= 0)
+                        return r < 0 ? r : -ENOENT;
+        }
+        switch (kind) {
+        case STORE_ORG_UNIT:
+                if (!kind_valid(rec->unit.kind))
+                        return refuse(ret_field, "kind", -EINVAL);
+                if (rec->unit.parent[0] && (ref = ref_id(db, unit_sql, rec->unit.parent)) < 0)
+                        return refuse(ret_field, "parent", (int)ref);
+                r = in_scope(db, scope, ref);
+                if (r <= 0)
+                        return refuse(ret_field, "parent", r < 0 ? r : -EACCES);
+                if (id && ref) {
+                        r = ancestor_or_self(db, id, ref);
+                        if (r != 0)
+                                return refuse(ret_field, "parent", r < 0 ? r : -ELOOP);
+                }
+                break;
+        case STORE_ORG_DIRECTION:
+                if (scope)
+                        return refuse(ret_field, NULL, -EACCES);
+                break;
+        case STORE_ORG_EMPLOYEE:
+        case STORE_ORG_WORKPLACE: {
+                const char *u =
+                    kind == STORE_ORG_EMPLOYEE ? rec->employee.unit : rec->workplace.unit;
+
+                ref = ref_id(db, unit_sql, u);
+                if (ref < 0)
+                        return refuse(ret_field, "unit", (int)ref);
+                r = in_scope(db, scope, ref);
+                if (r <= 0)
+                        return refuse(ret_field, "unit", r < 0 ? r : -EACCES);
+                if (kind == STORE_ORG_WORKPLACE && rec->workplace.direction[0] &&
+                    (dir = ref_id(db, records[STORE_ORG_DIRECTION].by_code,
+                                  rec->workplace.direction)) < 0)
+                        return refuse(ret_field, "direction", (int)dir);
+                break;
+        }
+        }
+        /* told apart before the write, so that a clash names its field; the UNIQUE index
+         * stays the guard */
+        other = id_of(db, records[kind].by_code, record_code(rec));
+        if (other < 0)
+                return -EIO;
+        if (other && other != id)
+                return refuse(ret_field, records[kind].code_field, -EEXIST);
+
+        switch (kind) {
+        case STORE_ORG_UNIT: {
+                const struct store_org_unit *u = &rec->unit;
+
+                r = id ? exec_bind(db,
+                                   "UPDATE units SET code = ?, parent_id = ?, kind = ?, name = ?,"
+                                   " name_en = ? WHERE id = ?",
+                                   "tntttin", u->code, ref, u->kind, u->name, u->name_en, id)
+                       : exec_bind(db,
+                                   "INSERT INTO units(code, parent_id, kind, name, name_en)"
+                                   " VALUES (?, ?, ?, ?, ?)",
+                                   "tnttt", u->code, ref, u->kind, u->name, u->name_en);
+                break;
+        }
+        case STORE_ORG_DIRECTION: {
+                const struct store_org_direction *d = &rec->direction;
+
+                r = id ? exec_bind(db,
+                                   "UPDATE directions SET code = ?, name = ?, name_en = ?"
+                                   " WHERE id = ?",
+                                   "ttti", d->code, d->name, d->name_en, id)
+                       : exec_bind(db,
+                                   "INSERT INTO directions(code, name, name_en) VALUES (?, ?, ?)",
+                                   "ttt", d->code, d->name, d->name_en);
+                break;
+        }
+        case STORE_ORG_EMPLOYEE: {
+                const struct store_org_employee *e = &rec->employee;
+
+                /* votes carry their own unit_id: the old ones stay where they were cast */
+                r = id ? exec_bind(db,
+                                   "UPDATE employees SET personal_no = ?, full_name = ?,"
+                                   " position = ?, unit_id = ?, is_head = ? WHERE id = ?",
+                                   "tttiii", e->personal_no, e->full_name, e->position, ref,
+                                   (int64_t)e->is_head, id)
+                       : exec_bind(db,
+                                   "INSERT INTO employees(personal_no, full_name, position,"
+                                   " unit_id, is_head) VALUES (?, ?, ?, ?, ?)",
+                                   "tttii", e->personal_no, e->full_name, e->position, ref,
+                                   (int64_t)e->is_head);
+                break;
+        }
+        case STORE_ORG_WORKPLACE: {
+                const struct store_org_workplace *w = &rec->workplace;
+
+                r = id ? exec_bind(db,
+                                   "UPDATE workplaces SET code = ?, name = ?, unit_id = ?,"
+                                   " direction_id = ? WHERE id = ?",
+                                   "ttini", w->code, w->name, ref, dir, id)
+                       : exec_bind(db,
+                                   "INSERT INTO workplaces(code, name, unit_id, direction_id)"
+                                   " VALUES (?, ?, ?, ?)",
+                                   "ttin", w->code, w->name, ref, dir);
+                break;
+        }
+        }
+        if (r == -EEXIST)
+                *ret_field = records[kind].code_field;
+        return r < 0 ? r : 0;
+}
+
+int sq_org_record_get(struct store *base, int64_t scope, const char *code,
+                      struct store_org_record *ret)
+{
+        struct sqlite_store *s = (struct sqlite_store *)base;
+        struct store_org_record rec = {.kind = ret->kind};
+        int64_t id = 0, unit = 0;
+        int r;
+
+        if (!record_kind_valid(ret->kind))
+                return -EINVAL;
+        pthread_mutex_lock(&s->lock);
+        r = record_read(s->db, code, &rec, &id, &unit);
+        if (r > 0)
+                r = in_scope(s->db, scope, unit);
+        pthread_mutex_unlock(&s->lock);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        *ret = rec;
+        return 0;
+}
+
+int sq_org_record_save(struct store *base, int64_t scope, const char *orig,
+                       const struct store_org_record *rec, struct store_org_record *ret_old,
+                       const char **ret_field)
+{
+        struct sqlite_store *s = (struct sqlite_store *)base;
+        struct store_org_record old = {0};
+        int r;
+
+        *ret_field = NULL;
+        if (!record_kind_valid(rec->kind))
+                return -EINVAL;
+        pthread_mutex_lock(&s->lock);
+        r = sq_exec(s->db, "BEGIN IMMEDIATE");
+        if (r < 0)
+                goto out;
+        r = record_write(s->db, scope, orig ? orig : "", rec, &old, ret_field);
+        if (r >= 0)
+                r = sq_exec(s->db, "COMMIT");
+        if (r < 0)
+                sq_exec(s->db, "ROLLBACK");
+out:
+        pthread_mutex_unlock(&s->lock);
+        if (r >= 0)
+                *ret_old = old;
+        return r;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The SQLite back end's report ops: cuts read the pre-aggregated counts of migration 5
- * (store_sqlite_report.h), never the raw votes, after folding in the votes not yet counted. A range
+/* The SQLite back end's report ops: cuts read the pre-aggregated counts of migrations 5 and 7
+ * (store_sqlite_report.h) and add the few votes not folded in yet, never writing. A range
  * of days is split into whole months, read from the monthly tables, and the days left at either
  * end, read from the daily ones; each table's key starts with the period, so a period list is a
  * handful of index seeks. */
@@ -79,7 +79,7 @@ static int split_range(int32_t from, int32_t to, bool days_only, struct buf *mon
         return months->error ? months->error : days->error;
 }
 
-/* The key and text columns of a cut's rows; period is "day" or "month". */
+/* The key columns of a cut's rows, from a count table; period is "day" or "month". */
 static const char *key_expr(enum store_cut_by by, bool day_table)
 {
         switch (by) {
@@ -90,6 +90,7 @@ static const char *key_expr(enum store_cut_by by, bool day_table)
         case STORE_BY_UNIT:
                 return "unit_id";
         case STORE_BY_EMPLOYEE:
+        case STORE_BY_EMPLOYEE_UNIT:
                 return "employee_id";
         case STORE_BY_DIRECTION:
                 return "direction_id";
@@ -105,26 +106,50 @@ static const char *key_expr(enum store_cut_by by, bool day_table)
         return "0";
 }
 
-static const char *text_expr(enum store_cut_by by)
+/* The same key from a row of votes (the ones not folded yet): NULLs are the tables' 0 or ''. */
+static const char *vote_key_expr(enum store_cut_by by)
 {
-        return by == STORE_BY_CHANNEL ? "channel" : by == STORE_BY_TERMINAL ? "terminal_id" : "''";
+        switch (by) {
+        case STORE_BY_DIRECTION:
+                return "IFNULL(direction_id, 0)";
+        case STORE_BY_WORKPLACE:
+                return "IFNULL(workplace_id, 0)";
+        case STORE_BY_MONTH:
+                return "day/100";
+        case STORE_BY_WEEKHOUR:
+                return "((" REP_WH_SEL "/100+6)%7+1)*100 + " REP_WH_SEL "%100";
+        default:
+                return key_expr(by, true);
+        }
 }
 
-/* Appends one part of the UNION: the rows of table for the periods in list. */
-static void add_part(struct buf *sql, const struct store_cut *q, const char *table, bool day_table,
-                     bool fine, const char *list, int *parts)
+static const char *key2_expr(enum store_cut_by by)
 {
-        if (!list[0])
-                return;
-        buf_printf(sql, "%sSELECT %s AS k, %s AS t, c1, c2, c3, s, f, x FROM %s WHERE %s IN (%s)",
-                   (*parts)++ ? " UNION ALL " : "", key_expr(q->by, day_table), text_expr(q->by),
-                   table, day_table ? "day" : "month", list);
+        return by == STORE_BY_EMPLOYEE_UNIT ? "unit_id" : "0";
+}
+
+static const char *text_expr(enum store_cut_by by, bool votes)
+{
+        if (by == STORE_BY_CHANNEL)
+                return "channel";
+        if (by == STORE_BY_TERMINAL)
+                return votes ? "IFNULL(terminal_id, '')" : "terminal_id";
+        return "''";
+}
+
+/* The filters of q (the unit's subtree always; the others when fine) on a count table or, for
+ * the votes, with unary + on the columns that have an index of their own, so that the planner
+ * keeps to the rowid range of the votes not folded yet. */
+static void add_filters(struct buf *sql, const struct store_cut *q, bool fine, bool votes)
+{
+        const char *plus = votes ? "+" : "";
+
         if (q->unit_id)
-                buf_adds(sql, " AND unit_id IN (SELECT id FROM sub)");
+                buf_printf(sql, " AND %sunit_id IN (SELECT id FROM sub)", plus);
         if (!fine)
                 return;
         if (q->employee_id)
-                buf_adds(sql, " AND employee_id = :emp");
+                buf_printf(sql, " AND %semployee_id = :emp", plus);
         if (q->direction_id)
                 buf_adds(sql, " AND direction_id = :dir");
         if (q->workplace_id)
@@ -135,19 +160,49 @@ static void add_part(struct buf *sql, const struct store_cut *q, const char *tab
                 buf_adds(sql, " AND terminal_id = :term");
 }
 
+/* Appends one part of the UNION: the rows of table for the periods in list. */
+static void add_part(struct buf *sql, const struct store_cut *q, const char *table, bool day_table,
+                     bool fine, const char *list, int *parts)
+{
+        if (!list[0])
+                return;
+        buf_printf(sql,
+                   "%sSELECT %s AS k, %s AS k2, %s AS t, c1, c2, c3, s, f, x FROM %s"
+                   " WHERE %s IN (%s)",
+                   (*parts)++ ? " UNION ALL " : "", key_expr(q->by, day_table), key2_expr(q->by),
+                   text_expr(q->by, false), table, day_table ? "day" : "month", list);
+        add_filters(sql, q, fine, false);
+}
+
+/* Appends the votes that no fold has reached yet (id above the watermark), one row each: the
+ * same statement reads the watermark and the counts, so a vote is counted once whether the
+ * background fold took it a moment before or not. */
+static void add_unfolded(struct buf *sql, const struct store_cut *q)
+{
+        buf_printf(sql, " UNION ALL SELECT %s, %s, %s," REP_ROW " AND day >= :from AND day < :to",
+                   vote_key_expr(q->by), key2_expr(q->by), text_expr(q->by, true));
+        add_filters(sql, q, true, true);
+}
+
 /* Builds the statement for q: which tables answer it, and over which periods. */
 static int cut_sql(const struct store_cut *q, struct buf *sql, int *parts)
 {
         bool fine = q->employee_id || q->direction_id || q->workplace_id || q->channel[0] ||
                     q->terminal[0] || q->by == STORE_BY_EMPLOYEE || q->by == STORE_BY_DIRECTION ||
                     q->by == STORE_BY_WORKPLACE || q->by == STORE_BY_CHANNEL ||
-                    q->by == STORE_BY_TERMINAL;
+                    q->by == STORE_BY_TERMINAL || q->by == STORE_BY_EMPLOYEE_UNIT;
         bool heat = q->by == STORE_BY_WEEKHOUR;
+        const char *mtable, *dtable;
         struct buf months, days;
         int r;
 
-        if (heat && fine)
-                return -EINVAL; /* the heatmap is kept by unit only */
+        if (fine) {
+                mtable = heat ? "rep_hfm" : "rep_m";
+                dtable = heat ? "rep_hfd" : "rep_d";
+        } else {
+                mtable = heat ? "rep_hm" : "rep_um";
+                dtable = "rep_hd";
+        }
         buf_init(&months, CUT_SQL_MAX);
         buf_init(&days, CUT_SQL_MAX);
         r = split_range(q->from_day, q->to_day, q->by == STORE_BY_DAY, &months, &days);
@@ -155,19 +210,13 @@ static int cut_sql(const struct store_cut *q, struct buf *sql, int *parts)
                 goto out;
         buf_adds(sql, "WITH RECURSIVE sub(id) AS (SELECT id FROM units WHERE id = :unit"
                       " UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)"
-                      " SELECT k, t, SUM(c1), SUM(c2), SUM(c3), SUM(s), SUM(f), SUM(x) FROM (");
-        if (fine) {
-                add_part(sql, q, "rep_m", false, true, months.data ? months.data : "", parts);
-                add_part(sql, q, "rep_d", true, true, days.data ? days.data : "", parts);
-        } else if (heat) {
-                add_part(sql, q, "rep_hm", false, false, months.data ? months.data : "", parts);
-                add_part(sql, q, "rep_hd", true, false, days.data ? days.data : "", parts);
-        } else {
-                add_part(sql, q, "rep_um", false, false, months.data ? months.data : "", parts);
-                add_part(sql, q, "rep_hd", true, false, days.data ? days.data : "", parts);
-        }
-        buf_adds(sql, ") GROUP BY k, t HAVING SUM(c1) + SUM(c2) + SUM(c3) + SUM(s) + SUM(f) +"
-                      " SUM(x) > 0 ORDER BY k, t");
+                      " SELECT k, k2, t, SUM(c1), SUM(c2), SUM(c3), SUM(s), SUM(f), SUM(x) FROM (");
+        add_part(sql, q, mtable, false, fine, months.data ? months.data : "", parts);
+        add_part(sql, q, dtable, true, fine, days.data ? days.data : "", parts);
+        if (*parts)
+                add_unfolded(sql, q);
+        buf_adds(sql, ") GROUP BY k, k2, t HAVING SUM(c1) + SUM(c2) + SUM(c3) + SUM(s) + SUM(f) +"
+                      " SUM(x) > 0 ORDER BY k, k2, t");
         r = sql->error;
 out:
         buf_free(&months);
@@ -228,6 +277,21 @@ int sq_report_fold(struct store *base)
         return r;
 }
 
+/* Reports read on a read-only connection of their own where there is one (not for an
+ * in-memory database): a commit's fsync or a fold step on the writing connection does not
+ * hold them up, nor they the vote pages' lookups, and WAL gives each statement a snapshot of
+ * its own. */
+static sqlite3 *report_db_lock(struct sqlite_store *s)
+{
+        pthread_mutex_lock(s->repdb ? &s->replock : &s->lock);
+        return s->repdb ? s->repdb : s->db;
+}
+
+static void report_db_unlock(struct sqlite_store *s)
+{
+        pthread_mutex_unlock(s->repdb ? &s->replock : &s->lock);
+}
+
 int sq_report_cut(struct store *base, const struct store_cut *q, struct store_cut_row **ret,
                   size_t *ret_n)
 {
@@ -236,9 +300,10 @@ int sq_report_cut(struct store *base, const struct store_cut *q, struct store_cu
         size_t n = 0, size = 0;
         sqlite3_stmt *st = NULL;
         struct buf sql;
+        sqlite3 *db;
         int r, rc, parts = 0;
 
-        if ((unsigned)q->by > STORE_BY_WEEKHOUR || !day_valid(q->from_day) ||
+        if ((unsigned)q->by > STORE_BY_EMPLOYEE_UNIT || !day_valid(q->from_day) ||
             !day_valid(q->to_day) || q->from_day > q->to_day)
                 return -EINVAL;
         buf_init(&sql, CUT_SQL_MAX);
@@ -254,13 +319,8 @@ int sq_report_cut(struct store *base, const struct store_cut *q, struct store_cu
                 *ret_n = 0;
                 return 0;
         }
-        pthread_mutex_lock(&s->lock);
-        /* whatever the background fold has not reached yet, so that every vote stored counts */
-        while ((r = fold_step(s->db)) > 0)
-                ;
-        if (r < 0)
-                goto out;
-        r = sq_prepare(s->db, sql.data, &st);
+        db = report_db_lock(s);
+        r = sq_prepare(db, sql.data, &st);
         if (r < 0)
                 goto out;
         bind_named_int(st, ":unit", q->unit_id);
@@ -269,6 +329,8 @@ int sq_report_cut(struct store *base, const struct store_cut *q, struct store_cu
         bind_named_int(st, ":wp", q->workplace_id);
         bind_named_text(st, ":ch", q->channel);
         bind_named_text(st, ":term", q->terminal);
+        bind_named_int(st, ":from", q->from_day);
+        bind_named_int(st, ":to", q->to_day);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct store_cut_row *row;
 
@@ -286,17 +348,18 @@ int sq_report_cut(struct store *base, const struct store_cut *q, struct store_cu
                 row = &rows[n++];
                 memset(row, 0, sizeof(*row));
                 row->key = sqlite3_column_int64(st, 0);
-                sq_copy_text(st, 1, row->text, sizeof(row->text));
+                row->key2 = sqlite3_column_int64(st, 1);
+                sq_copy_text(st, 2, row->text, sizeof(row->text));
                 for (int l = 1; l <= 3; l++) {
-                        row->n.level[l] = sqlite3_column_int64(st, 1 + l);
+                        row->n.level[l] = sqlite3_column_int64(st, 2 + l);
                         row->n.level[0] += row->n.level[l];
                 }
-                row->n.suppressed = sqlite3_column_int64(st, 5);
-                row->n.flagged = sqlite3_column_int64(st, 6);
-                row->n.excluded = sqlite3_column_int64(st, 7);
+                row->n.suppressed = sqlite3_column_int64(st, 6);
+                row->n.flagged = sqlite3_column_int64(st, 7);
+                row->n.excluded = sqlite3_column_int64(st, 8);
         }
         if (rc != SQLITE_DONE) {
-                r = sq_map_error(s->db, rc, "report cut");
+                r = sq_map_error(db, rc, "report cut");
                 goto out;
         }
         *ret = rows;
@@ -305,7 +368,7 @@ int sq_report_cut(struct store *base, const struct store_cut *q, struct store_cu
         r = 0;
 out:
         sqlite3_finalize(st);
-        pthread_mutex_unlock(&s->lock);
+        report_db_unlock(s);
         free(rows);
         buf_free(&sql);
         return r;
@@ -365,11 +428,12 @@ int sq_report_org(struct store *base, struct store_report_org *ret)
 {
         struct sqlite_store *s = (struct sqlite_store *)base;
         struct store_report_org org = {0};
+        sqlite3 *db;
         int r;
 
-        pthread_mutex_lock(&s->lock);
+        db = report_db_lock(s);
         /* parents before children: walk the tree from the roots */
-        r = named_rows(s->db,
+        r = named_rows(db,
                        "WITH RECURSIVE tree(id, path) AS (SELECT id, printf('%08d', id) FROM units"
                        " WHERE parent_id IS NULL UNION ALL SELECT u.id, t.path || '/' ||"
                        " printf('%08d', u.id) FROM units u JOIN tree t ON u.parent_id = t.id)"
@@ -378,21 +442,21 @@ int sq_report_org(struct store *base, struct store_report_org *ret)
                        " ORDER BY t.path",
                        &org.units, &org.n_units);
         if (r >= 0)
-                r = named_rows(s->db,
+                r = named_rows(db,
                                "SELECT id, unit_id, personal_no, full_name, full_name, position,"
                                " is_head FROM employees ORDER BY id",
                                &org.employees, &org.n_employees);
         if (r >= 0)
-                r = named_rows(s->db,
+                r = named_rows(db,
                                "SELECT id, 0, code, name, name_en, '', 0 FROM directions"
                                " ORDER BY id",
                                &org.directions, &org.n_directions);
         if (r >= 0)
-                r = named_rows(s->db,
+                r = named_rows(db,
                                "SELECT id, unit_id, code, name, name, '', 0 FROM workplaces"
                                " ORDER BY id",
                                &org.workplaces, &org.n_workplaces);
-        pthread_mutex_unlock(&s->lock);
+        report_db_unlock(s);
         if (r < 0) {
                 store_report_org_finish(&org);
                 return r;
@@ -408,11 +472,12 @@ int sq_alert_window(struct store *base, int64_t from_ms, int64_t to_ms,
         struct store_alert_vote *rows = NULL;
         size_t n = 0, size = 0;
         sqlite3_stmt *st = NULL;
+        sqlite3 *db;
         int r, rc;
 
-        pthread_mutex_lock(&s->lock);
+        db = report_db_lock(s);
         /* one seek per unit on votes(unit_id, cast_at): the window is minutes long */
-        r = sq_prepare(s->db,
+        r = sq_prepare(db,
                        "SELECT unit_id, cast_at, level FROM votes WHERE unit_id IN"
                        " (SELECT id FROM units) AND cast_at >= ?1 AND cast_at < ?2 AND counted = 1"
                        " ORDER BY cast_at",
@@ -443,7 +508,7 @@ int sq_alert_window(struct store *base, int64_t from_ms, int64_t to_ms,
                 n++;
         }
         if (rc != SQLITE_DONE) {
-                r = sq_map_error(s->db, rc, "alert window");
+                r = sq_map_error(db, rc, "alert window");
                 goto out;
         }
         *ret = rows;
@@ -453,7 +518,7 @@ int sq_alert_window(struct store *base, int64_t from_ms, int64_t to_ms,
 out:
         free(rows);
         sqlite3_finalize(st);
-        pthread_mutex_unlock(&s->lock);
+        report_db_unlock(s);
         return r;
 }
 
@@ -472,13 +537,14 @@ int sq_alert_list(struct store *base, int64_t unit_id, int64_t since_ms, size_t 
         struct store_alert *rows;
         size_t n = 0;
         sqlite3_stmt *st = NULL;
+        sqlite3 *db;
         int r, rc = SQLITE_DONE;
 
         rows = calloc(limit ? limit : 1, sizeof(*rows));
         if (!rows)
                 return -ENOMEM;
-        pthread_mutex_lock(&s->lock);
-        r = sq_prepare(s->db,
+        db = report_db_lock(s);
+        r = sq_prepare(db,
                        "WITH RECURSIVE sub(id) AS (SELECT id FROM units WHERE ?1 = 0 OR id = ?1"
                        " UNION SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)"
                        " SELECT id, unit_id, from_ms, to_ms, n, n1, raised_at,"
@@ -505,7 +571,7 @@ int sq_alert_list(struct store *base, int64_t unit_id, int64_t since_ms, size_t 
                 sq_copy_text(st, 8, a->mail_error, sizeof(a->mail_error));
         }
         if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-                r = sq_map_error(s->db, rc, "alert list");
+                r = sq_map_error(db, rc, "alert list");
                 goto out;
         }
         *ret = rows;
@@ -515,7 +581,7 @@ int sq_alert_list(struct store *base, int64_t unit_id, int64_t since_ms, size_t 
 out:
         free(rows);
         sqlite3_finalize(st);
-        pthread_mutex_unlock(&s->lock);
+        report_db_unlock(s);
         return r;
 }
 

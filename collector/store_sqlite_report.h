@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Internal to the SQLite back end: the schema of the pre-aggregated report counts (migrations
- * 5 and 6) and the report ops over them (store_sqlite_report.c).
+ * 5, 6 and 7) and the report ops over them (store_sqlite_report.c).
  *
  * Votes are folded in in bulk, off the path that stores them: rep_state.w is the watermark,
  * the largest vote id counted in. Storing a vote does nothing more (migration 5's insert
  * trigger, which folded on every 1024th vote, made storing 40-60 % slower and is dropped by
  * migration 6). The collector folds what is new every few seconds from a background thread
  * (report_fold, at most REP_FOLD_MAX votes a call, so that a request never waits long for
- * the lock), and every report first folds whatever is left (REP_FOLD_STEP until the watermark
- * reaches the last vote), so that every answer counts every vote stored. An update or delete
+ * the lock). That thread is the only writer: a report never folds (it would take the write
+ * lock, write and wait for the fsync); it reads the counts and adds the votes above the
+ * watermark, counted on the fly from the votes themselves (a rowid range seek: the few stored
+ * since the last fold), in the same statement and so the same snapshot, so that every answer
+ * counts every vote stored. An update or delete
  * of a vote already folded (id <= w) moves its counts at once, by trigger; one above the
  * watermark needs nothing, its fold will read it as it then is. Per-vote upserts in a trigger
  * made storing votes several times slower (bench/bench_reports.c); in bulk they are cheap.
@@ -23,6 +26,8 @@
  *   rep_hd  (day, unit_id, wh) and rep_hm (month, unit_id, wh): the weekday x hour heatmap,
  *           wh = weekday * 100 + local hour, weekday 0 for Sunday as SQLite's %w has it
  *           (107 is Monday 07:00-07:59; the report ops answer ISO weekdays, Sunday 7)
+ *   rep_hfd (day, <rep_d's key>, wh) and rep_hfm (month, <rep_m's key>, wh): the heatmap of
+ *           any selection (migration 7)
  * Days and months are the city's (votes.day, computed by the collector in the city's zone).
  * The hour comes from SQLite's 'localtime', which follows the process's TZ: the collector sets
  * TZ to its time-zone (period_set_zone) before it opens the store, so both agree. Every key
@@ -108,11 +113,13 @@
         "UPDATE rep_state SET w = (SELECT IFNULL(MAX(id), 0) FROM votes);"
 #define REP_FOLD_EVERY "1024" /* migration 5's insert trigger only (dropped by migration 6) */
 /* The most votes one fold step takes (the watermark moves by at most this many ids): the
- * longest a request waits for the lock behind the background fold. bench_reports measured
- * 830 ms for a step of 20,000 recent votes at a load average of 6 on 2 cores (39 us a vote),
- * so a step of 5,000 holds the lock about 0.2 s at worst. */
-#define REP_FOLD_MAX 5000
-#define REP_FOLD_MAX_S "5000"
+ * longest a write waits for the lock behind the background fold (reports do not: they read on
+ * the read-only connection). bench_reports measured 830 ms for a step of 20,000 recent votes
+ * at a load average of 6 on 2 cores (39 us a vote) with five tables; with migration 7's two
+ * more, 489 ms for a step of 5,000 at a load of 7 (63 us a vote), so the step is now 2,500:
+ * about 0.25 s at worst, as before. */
+#define REP_FOLD_MAX 2500
+#define REP_FOLD_MAX_S "2500"
 /* One bounded step of REP_FOLD: the votes with ids in (w, w + REP_FOLD_MAX]. Both bounds are
  * constant subqueries, so each statement is a range seek on the votes' rowid. */
 #define REP_ROW_STEP REP_ROW " AND id <= (SELECT w FROM rep_state) + " REP_FOLD_MAX_S
@@ -122,6 +129,8 @@
         "INSERT INTO rep_um SELECT day/100, unit_id," REP_ROW_STEP REP_ADD                         \
         "INSERT INTO rep_hd SELECT day, unit_id," REP_WH_SEL "," REP_ROW_STEP REP_ADD              \
         "INSERT INTO rep_hm SELECT day/100, unit_id," REP_WH_SEL "," REP_ROW_STEP REP_ADD          \
+        "INSERT INTO rep_hfd SELECT day," REP_FINE_SEL REP_WH_SEL "," REP_ROW_STEP REP_ADD         \
+        "INSERT INTO rep_hfm SELECT day/100," REP_FINE_SEL REP_WH_SEL "," REP_ROW_STEP REP_ADD     \
         "UPDATE rep_state SET w = MIN(w + " REP_FOLD_MAX_S ","                                     \
         " (SELECT IFNULL(MAX(id), 0) FROM votes));"
 
@@ -176,6 +185,35 @@
 /* Migration 6: votes are no longer folded as they are stored (see the top). The update and
  * delete triggers stay: they act on folded votes only (id <= w, REP_FOLDED). */
 #define REPORT_MIGRATION_6 "DROP TRIGGER IF EXISTS rep_vote_in;"
+
+/* Migration 7: the weekday x hour heatmap for any selection, not by unit only. rep_hfd and
+ * rep_hfm are rep_d and rep_m with the hour of the week (wh, as in rep_hd) at the end of the
+ * key: a filter by employee, direction, workplace, channel or terminal needs it, and no other
+ * table has both. They are backfilled from the votes already folded (id <= w; the fold step
+ * takes the rest), and the update and delete triggers are made again to move their counts
+ * too. */
+#define REP_HF_APPLY(V, S)                                                                         \
+        " INSERT INTO rep_hfd SELECT " V ".day, " REP_FINE(V) ", " REP_WH(V) ", " REP_VALS(V, S)   \
+            REP_FOLDED(V) " INSERT INTO rep_hfm SELECT " V ".day/100, " REP_FINE(V) ", " REP_WH(V) \
+                          ", " REP_VALS(V, S) REP_FOLDED(V)
+#define REPORT_MIGRATION_7                                                                         \
+        "CREATE TABLE rep_hfd(day INTEGER NOT NULL," REP_FINE_COLS " wh INTEGER NOT NULL,"         \
+        REP_COUNTS ", PRIMARY KEY(day, " REP_FINE_KEY ", wh)) WITHOUT ROWID;"                      \
+        "CREATE TABLE rep_hfm(month INTEGER NOT NULL," REP_FINE_COLS " wh INTEGER NOT NULL,"       \
+        REP_COUNTS ", PRIMARY KEY(month, " REP_FINE_KEY ", wh)) WITHOUT ROWID;"                    \
+        "INSERT INTO rep_hfd SELECT day," REP_FINE_SEL REP_WH_SEL "," REP_SUMS                     \
+        " AND id <= (SELECT w FROM rep_state) GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;"                    \
+        "INSERT INTO rep_hfm SELECT day/100, " REP_FINE_KEY ", wh, SUM(c1), SUM(c2), SUM(c3),"     \
+        " SUM(s), SUM(f), SUM(x) FROM rep_hfd GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;"                    \
+        "DROP TRIGGER rep_vote_change; DROP TRIGGER rep_vote_out;"                                 \
+        "CREATE TRIGGER rep_vote_change AFTER UPDATE OF level, employee_id, unit_id,"              \
+        " workplace_id, direction_id, channel, terminal_id, cast_at, day, counted, suppressed,"    \
+        " review ON votes BEGIN" REP_APPLY("OLD", "-1") REP_HF_APPLY("OLD", "-1")                  \
+            REP_APPLY("NEW", "1") REP_HF_APPLY("NEW", "1") " END;"                                 \
+        "CREATE TRIGGER rep_vote_out AFTER DELETE ON votes BEGIN" REP_APPLY("OLD", "-1")           \
+            REP_HF_APPLY("OLD", "-1") " UPDATE rep_state SET w = (SELECT IFNULL(MAX(id), 0)"       \
+                                      " FROM votes) WHERE w > (SELECT IFNULL(MAX(id), 0) FROM"     \
+                                      " votes); END;"
 
 /* The report ops (struct store_ops), in store_sqlite_report.c. */
 int sq_report_fold(struct store *base);

@@ -265,6 +265,26 @@ static const char *vote_flag(struct collector *c, const struct store_web_recent 
         return "";
 }
 
+struct vote_decision {
+        struct collector *c;
+        bool had_cookie;
+        int64_t now_s;
+};
+
+/* Called by the store with what it counted, inside the vote's transaction: one vote per
+ * phone per employee per interval (refused, said plainly, not stored), else the flag. */
+static int vote_decide(void *userdata, const struct store_web_recent *recent,
+                       struct store_web_vote *v)
+{
+        const struct vote_decision *d = userdata;
+
+        if (d->had_cookie && recent->phone_voted)
+                return -EDQUOT;
+        snprintf(v->flag, sizeof(v->flag), "%s",
+                 vote_flag(d->c, recent, d->had_cookie, d->now_s));
+        return 0;
+}
+
 /* base is the page's own path ("/r/<token>" or "/s/..."): made of checked characters only. */
 static int vote_page(struct collector *c, const struct web_request *req, enum vote_lang lang,
                      const char *base, const struct store_employee *e, bool choose_first,
@@ -353,11 +373,10 @@ static int vote_flow(struct collector *c, const struct web_request *req, enum vo
         char level_s[8], ft[FT_LEN + 8], phone[PHONE_COOKIE_LEN + 8];
         int64_t expires;
         struct store_web_vote v = {0};
-        struct store_web_recent recent = {0};
-        const char *cookies;
-        uint8_t hash[32];
         int64_t now = web_now_ms();
-        bool had_cookie;
+        struct vote_decision d = {.c = c, .now_s = now / 1000};
+        struct store_web_submit q = {.decide = vote_decide, .userdata = &d};
+        const char *cookies;
         int r, level;
 
         if (thanks)
@@ -381,38 +400,34 @@ static int vote_flow(struct collector *c, const struct web_request *req, enum vo
         expires = r == FT_LEN ? form_token_check(c, ft, now / 1000) : -EINVAL;
         if (expires < 0)
                 return web_message_page(c, lang, 400, "web.form_expired", resp);
-        client_hash(c, ft, hash);
-        r = c->store->ops->form_token_use(c->store, hash, expires, now / 1000);
-        if (r == -EALREADY)
-                goto thanks;
-        if (r < 0)
-                return web_message_page(c, lang, 503, "web.error", resp);
+        client_hash(c, ft, q.form_hash);
+        q.form_expires_s = expires;
+        q.now_s = now / 1000;
 
         cookies = req->header(req->ctx, "Cookie");
-        had_cookie =
+        d.had_cookie =
             cookies && cookie_get(cookies, PHONE_COOKIE, phone, sizeof(phone)) == PHONE_COOKIE_LEN;
-        client_hash(c, had_cookie ? phone : "", v.phone_hash);
+        client_hash(c, d.had_cookie ? phone : "", v.phone_hash);
         client_hash(c, req->client_addr, v.client_hash);
         /* the phone's window is the interval before now, its first millisecond left out: with
          * vote-interval 0 no earlier vote falls in it, not even one of this same millisecond */
-        r = c->store->ops->web_vote_recent(c->store, v.phone_hash, v.client_hash, e->id,
-                                           now - c->cfg->vote_interval_s * 1000 + 1,
-                                           now - 3600 * 1000, &recent);
-        if (r < 0)
-                goto unavailable;
-        /* one vote per phone per employee per interval: said plainly, not stored */
-        if (had_cookie && recent.phone_voted) {
-                atomic_fetch_add(&c->metrics.page_refused, 1);
-                return web_message_page(c, lang, 429, "web.already_voted", resp);
-        }
+        q.phone_since_ms = now - c->cfg->vote_interval_s * 1000 + 1;
+        q.since_ms = now - 3600 * 1000;
+        q.client_cap = c->cfg->address_votes_per_hour;
+        q.employee_cap = c->cfg->page_votes_per_hour;
 
         v.level = level;
         v.cast_ms = now;
         vote_id_new(&v.id);
-        snprintf(v.flag, sizeof(v.flag), "%s", vote_flag(c, &recent, had_cookie, now / 1000));
-        r = c->store->ops->store_web_vote(c->store, e, &v);
-        if (r < 0)
-                goto unavailable;
+        r = c->store->ops->web_vote_submit(c->store, e, &v, &q);
+        if (r == -EALREADY)
+                goto thanks;
+        if (r == -EDQUOT) {
+                atomic_fetch_add(&c->metrics.page_refused, 1);
+                return web_message_page(c, lang, 429, "web.already_voted", resp);
+        }
+        if (r < 0) /* nothing kept, the form not used (the store has logged why) */
+                return web_message_page(c, lang, 503, "web.error", resp);
         atomic_fetch_add(v.flag[0] ? &c->metrics.page_flagged : &c->metrics.page_votes, 1);
         log_info("Vote %s stored from a vote page (%s): level %d for employee %s%s%s", v.id.s,
                  e->channel, level, e->personal_no, v.flag[0] ? "; flagged: " : "", v.flag);
@@ -420,11 +435,6 @@ thanks:
         snprintf(resp->location, sizeof(resp->location), "%s/thanks%s", base,
                  lang == VOTE_LANG_EN ? "?lang=en" : "");
         return web_respond_text(resp, 303, "text/plain; charset=utf-8", "See Other\n");
-unavailable:
-        /* the vote is not kept: the form must not count as used, or sending it again would
-         * be thanked for a vote that is nowhere (the store has logged why) */
-        c->store->ops->form_token_forget(c->store, hash);
-        return web_message_page(c, lang, 503, "web.error", resp);
 }
 
 /* Splits "<rest>/thanks" off a path; true when it was there. */

@@ -30,6 +30,7 @@ struct web_response {
         char etag[64];        /* an ETag header when not empty */
         char set_cookie[256]; /* a Set-Cookie header when not empty */
         char disposition[160]; /* a Content-Disposition header when not empty */
+        char www_authenticate[96]; /* a WWW-Authenticate header when not empty */
 };
 
 /* Fills resp for req. Always produces a response (a 500 page at worst); returns 0, or a

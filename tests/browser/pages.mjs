@@ -391,6 +391,131 @@ await section('admin-en', async (pages) => {
     }
 });
 
+// The organisation's record forms: an administrator adds an employee through the form and then
+// changes their position; an official of one department, made on the users page, cannot open
+// an employee of another one by typing its address.
+await section('org-edit', async (pages) => {
+    const t = text.uk;
+    const ctx = await desktop('uk');
+    ctx.setDefaultTimeout(STEP_MS);
+    const officialPassword = 'Official-pass-2026';
+    try {
+        const page = await ctx.newPage();
+        pages.push(page);
+        const log = { requests: [], errors: [], bytes: 0, pending: [] };
+        watch(page, log);
+        await page.goto(`${base}/login`);
+        await signIn(page, t, opt.password);
+        await page.goto(`${base}/admin/org`);
+        check((await page.locator('h2').first().innerText()).trim() === 'Підрозділи',
+              'org-edit: the organisation page opens with the units');
+        const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+        check(sw <= 1280, 'org-edit: the organisation page fits a 1280 px screen', `${sw} px`);
+        await shot(page, 'org-uk');
+
+        // the tree as the page shows it: a department (depth 1) and the employees outside it
+        const units = await page.locator('#org-units tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+            code: tr.cells[0].innerText.trim(),
+            depth: Number(tr.cells[2].className.replace(/^d/, '')) || 0,
+        })));
+        const employees = await page.locator('#org-employees tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+            no: tr.cells[0].innerText.trim(), unit: tr.dataset.unit,
+        })));
+        const top = units.findIndex((u) => u.depth === 1);
+        const subtree = [];
+        for (let i = top; i >= 0 && i < units.length && (i === top || units[i].depth > 1); i++)
+            subtree.push(units[i].code);
+        const outside = employees.find((e) => !subtree.includes(e.unit));
+        const inside = subtree[subtree.length - 1];
+        check(top >= 0 && outside && subtree.length > 1,
+              'org-edit: the demo has a department with sections and employees elsewhere',
+              JSON.stringify({ subtree, outside }));
+
+        await page.getByRole('link', { name: '+ Додати працівника' }).click();
+        await page.waitForLoadState('load');
+        check((await page.locator('h1').innerText()).trim() === 'Новий працівник',
+              'org-edit: «+ Додати працівника» opens the form');
+        await page.locator('#f-personal_no').fill('E100');
+        await page.locator('#f-full_name').fill('Гнатюк Оксана Василівна');
+        await page.locator('#f-position').fill('Спеціаліст ЦНАП');
+        await page.locator('#f-unit').selectOption(inside);
+        await shot(page, 'org-employee-new');
+        await Promise.all([page.waitForURL(/code=E100/), page.getByRole('button', { name: 'Зберегти' }).click()]);
+        await page.waitForLoadState('load');
+        check((await page.getByRole('status').innerText()).trim() === 'Збережено.',
+              'org-edit: the new employee is saved');
+        check(await page.locator('#f-full_name').inputValue() === 'Гнатюк Оксана Василівна',
+              'org-edit: the form shows the saved employee');
+
+        await page.locator('#f-position').fill('Головний спеціаліст ЦНАП');
+        await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Зберегти' }).click()]);
+        await page.waitForLoadState('load');
+        check(await page.locator('#f-position').inputValue() === 'Головний спеціаліст ЦНАП',
+              'org-edit: the changed position is kept');
+        await shot(page, 'org-employee-saved');
+
+        // a personal number that is taken: said on the form, the typed name kept
+        await page.goto(`${base}/admin/org/employee`);
+        await page.locator('#f-personal_no').fill('E100');
+        await page.locator('#f-full_name').fill('Двійник Петро');
+        await page.locator('#f-position').fill('Спеціаліст');
+        await page.locator('#f-unit').selectOption(inside);
+        const [dup] = await Promise.all([
+            page.waitForResponse((r) => r.request().method() === 'POST'),
+            page.getByRole('button', { name: 'Зберегти' }).click(),
+        ]);
+        await page.waitForLoadState('load');
+        check(dup.status() === 409 && /вже має інший запис/.test(await page.getByRole('alert').innerText()),
+              'org-edit: a taken personal number is refused on the form', `HTTP ${dup.status()}`);
+        check(await page.locator('#f-full_name').inputValue() === 'Двійник Петро',
+              'org-edit: the refused form keeps what was typed');
+        await shot(page, 'org-employee-taken');
+
+        await page.goto(`${base}/admin/org`);
+        const row = page.locator('#org-employees tbody tr').filter({ hasText: 'E100' });
+        check((await row.locator('td').nth(2).innerText()).trim() === 'Головний спеціаліст ЦНАП',
+              'org-edit: the organisation page lists the new position');
+
+        // a unit's form, in English
+        await page.goto(`${base}/admin/org/unit?code=${subtree[1]}&lang=en`);
+        check((await page.locator('h1').innerText()).trim() === 'Unit' &&
+              await page.locator('#f-parent').inputValue() === subtree[0],
+              `org-edit: the form of ${subtree[1]} opens in English with its parent chosen`);
+        await shot(page, 'org-unit-en');
+
+        // an official of the department, made on the users page
+        await page.goto(`${base}/admin/users`);
+        await page.locator('#login').fill('official1');
+        await page.locator('#role').selectOption('official');
+        await page.locator('#unit').fill(subtree[0]);
+        await page.locator('#password').fill(officialPassword);
+        await page.getByRole('button', { name: 'Додати користувача' }).click();
+        await page.waitForLoadState('load');
+        await page.getByRole('button', { name: t.signOut }).click();
+        await page.waitForURL(/\/login(\?|$)/);
+
+        await page.locator('#login').fill('official1');
+        await page.locator('#password').fill(officialPassword);
+        await Promise.all([page.waitForURL(/\/admin\//), page.getByRole('button', { name: t.signIn }).click()]);
+        let r = await page.goto(`${base}/admin/org/employee?code=E100`);
+        check(r.status() === 200, 'org-edit: the official opens an employee of the department', `HTTP ${r.status()}`);
+        r = await page.goto(`${base}/admin/org/employee?code=${outside.no}`);
+        check(r.status() === 404, `org-edit: the official cannot open ${outside.no} outside the department`,
+              `HTTP ${r.status()}`);
+        check((await page.locator('p.err').innerText()).trim() === 'Сторінку не знайдено.',
+              'org-edit: it says «Сторінку не знайдено.»');
+        await shot(page, 'org-official-outside');
+        await page.goto(`${base}/admin/org`);
+        const listed = await page.locator('#org-employees tbody tr td:first-child').allInnerTexts();
+        check(listed.includes('E100') && !listed.includes(outside.no),
+              'org-edit: the official\'s organisation page lists only the department', listed.join(' '));
+        await shot(page, 'org-official');
+        check(log.errors.length === 0, 'org-edit: no errors in the console', log.errors.join(' | '));
+    } finally {
+        await ctx.close();
+    }
+});
+
 // The public report: the unit tree, each unit summing its subtree, with the three votes above.
 async function reports(name, lang, viewport) {
     const t = text[lang];

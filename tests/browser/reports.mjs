@@ -2,7 +2,8 @@
 // The reports in a real browser (Debian's chromium, driven by playwright-core), as a member of
 // the public and a signed-in administrator would meet them: the public page with results by
 // unit and by direction, its open data (CSV), then the dashboard from the whole city down to
-// one unit and one employee, with the server-drawn trend chart and weekday x hour heatmap, and
+// one unit and one employee, with the server-drawn trend chart and weekday x hour heatmap (of
+// the employee and of one direction too), and
 // the monthly report's PDF. No page may run a script. Screenshots go to --out.
 // Run by tests/reports/browser_reports.sh (after the pattern of tests/collector/browser_pages.sh).
 //
@@ -141,6 +142,23 @@ await section('dashboard', async (pages) => {
               'and down to one employee', await page.locator('#employee').innerText());
         check(await page.locator('svg.trend').isVisible(), 'the employee has a trend too');
         await page.screenshot({ path: join(opt.out, 'dashboard-employee.png'), fullPage: true });
+        // the heatmap follows the selection: the employee's own, and the city's by a direction
+        const empFilled = await page.locator('svg.heat rect:not([fill="#eee"])').count();
+        check(empFilled > 0 && empFilled <= filled, 'the employee has a heatmap of their own',
+              `${empFilled} of the city's ${filled} hours`);
+        await page.locator('svg.heat').screenshot({ path: join(opt.out, 'heatmap-employee.png') });
+        await page.goto(`${base}/dashboard?period=${opt.month}`);
+        await Promise.all([page.waitForNavigation(),
+            page.locator('#by-direction a').first().click()]);
+        check(await page.locator('.crumbs .filter').count() === 1, 'drilled down to one direction',
+              await page.locator('.crumbs').innerText());
+        const dirFilled = await page.locator('svg.heat rect:not([fill="#eee"])').count();
+        check(dirFilled > 0 && dirFilled <= filled, 'the direction has a heatmap of its own',
+              `${dirFilled} of the city's ${filled} hours`);
+        await page.screenshot({ path: join(opt.out, 'dashboard-direction.png'), fullPage: true });
+        await page.locator('svg.heat').screenshot({ path: join(opt.out, 'heatmap-direction.png') });
+        await Promise.all([page.waitForNavigation(), page.locator('.crumbs a.drop').click()]);
+        check(await page.locator('.crumbs .filter').count() === 0, 'the filter can be dropped');
 
         // the monthly report of the city, as PDF
         await page.goto(`${base}/dashboard?period=${opt.month}`);

@@ -6,6 +6,7 @@
  * it answers. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -297,6 +299,114 @@ static void test_form_sent_again_after_a_store_failure_votes(void **state)
         web_response_finish(&resp);
         assert_int_equal(webtest_vote_count(&fx->w), 1);
         assert_int_equal(report_total(fx, fx->grandchild), 1);
+}
+
+/* ---- forms sent at the same moment (the store commits them together) ---- */
+
+#define RACE_FORMS 12
+
+struct race_post {
+        struct webtest *w;
+        pthread_barrier_t *start;
+        const char *cookie, *ft;
+        int level;
+        int status; /* the answer's, or -1 when web_handle() failed */
+};
+
+static const char *race_header(void *ctx, const char *name)
+{
+        const struct race_post *p = ctx;
+
+        if (strcasecmp(name, "Cookie") == 0)
+                return p->cookie;
+        if (strcasecmp(name, "Content-Type") == 0)
+                return "application/x-www-form-urlencoded";
+        return NULL;
+}
+
+static const char *race_arg(void *ctx, const char *name)
+{
+        (void)ctx;
+        (void)name;
+        return NULL;
+}
+
+/* One POST of a vote form from its own thread; no cmocka asserts here (they jump). */
+static void *race_post_run(void *arg)
+{
+        struct race_post *p = arg;
+        struct web_response resp;
+        char body[256];
+        struct web_request req = {
+            .method = "POST",
+            .path = "/r/" TOK_E2,
+            .client_addr = p->w->client_addr,
+            .header = race_header,
+            .arg = race_arg,
+            .ctx = p,
+        };
+
+        snprintf(body, sizeof(body), "level=%d&ft=%s", p->level, p->ft);
+        req.body = body;
+        req.body_len = strlen(body);
+        pthread_barrier_wait(p->start);
+        p->status = web_handle(&p->w->c, &req, &resp) == 0 ? resp.status : -1;
+        web_response_finish(&resp);
+        return NULL;
+}
+
+/* Many phones send their forms at once, each twice (a double tap), and half of the votes
+ * cannot be stored (a failing disk, played by a trigger): those that could are stored once
+ * each, those that could not leave no trace — not even a used form — so that sending them
+ * again votes. */
+static void test_forms_sent_at_once_are_kept_or_undone_one_by_one(void **state)
+{
+        struct fixture *fx = *state;
+        char ft[RACE_FORMS][WEBTEST_FORM_TOKEN_MAX], cookie[RACE_FORMS][128];
+        struct race_post posts[2 * RACE_FORMS];
+        pthread_t threads[2 * RACE_FORMS];
+        pthread_barrier_t start;
+        struct web_response resp;
+
+        for (int i = 0; i < RACE_FORMS; i++) {
+                new_phone(&fx->w);
+                webtest_vote_page(&fx->w, "/r/" TOK_E2, NULL, ft[i]);
+                snprintf(cookie[i], sizeof(cookie[i]), "%s", fx->w.phone_cookie);
+        }
+        /* it fails the last write of a vote, the form's use, after the vote's own row: the
+         * vote just inserted is the newest */
+        webtest_db_exec(&fx->w, "CREATE TRIGGER forms_fail BEFORE INSERT ON form_tokens"
+                                " WHEN (SELECT level FROM votes ORDER BY id DESC LIMIT 1) = 1"
+                                " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END");
+        assert_int_equal(pthread_barrier_init(&start, NULL, 2 * RACE_FORMS), 0);
+        for (int i = 0; i < 2 * RACE_FORMS; i++) {
+                int form = i / 2;
+
+                posts[i] = (struct race_post){&fx->w, &start, cookie[form], ft[form],
+                                              form % 2 ? 1 : 3, 0};
+                assert_int_equal(pthread_create(&threads[i], NULL, race_post_run, &posts[i]), 0);
+        }
+        for (int i = 0; i < 2 * RACE_FORMS; i++)
+                assert_int_equal(pthread_join(threads[i], NULL), 0);
+        pthread_barrier_destroy(&start);
+
+        for (int i = 0; i < 2 * RACE_FORMS; i++)
+                assert_int_equal(posts[i].status, posts[i].level == 3 ? 303 : 503);
+        assert_int_equal(webtest_vote_count(&fx->w), RACE_FORMS / 2);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM votes WHERE level = 3"),
+                         RACE_FORMS / 2);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM form_tokens"), RACE_FORMS / 2);
+
+        /* the disk mended, the forms that failed are sent again, and vote */
+        webtest_db_exec(&fx->w, "DROP TRIGGER forms_fail");
+        for (int i = 1; i < RACE_FORMS; i += 2) {
+                snprintf(fx->w.phone_cookie, sizeof(fx->w.phone_cookie), "%s", cookie[i]);
+                webtest_vote_post(&fx->w, "/r/" TOK_E2, NULL, "level=1", ft[i], &resp);
+                assert_int_equal(resp.status, 303);
+                web_response_finish(&resp);
+        }
+        assert_int_equal(webtest_vote_count(&fx->w), RACE_FORMS);
+        assert_int_equal(report_total(fx, fx->grandchild), RACE_FORMS);
 }
 
 /* ---- one phone, one vote per employee per interval ---- */
@@ -632,6 +742,7 @@ int main(void)
             T(test_form_sent_twice_stores_one_vote),
             T(test_forged_or_stale_form_is_refused),
             T(test_form_sent_again_after_a_store_failure_votes),
+            T(test_forms_sent_at_once_are_kept_or_undone_one_by_one),
             T(test_one_vote_per_phone_per_employee),
             T(test_vote_interval_passes),
             T(test_phone_without_cookie_is_flagged),

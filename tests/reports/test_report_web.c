@@ -3,7 +3,8 @@
  * page and open data (per-employee results only when the configuration says so), the JSON API,
  * the dashboards of a manager (their subtree only) and of leadership, the monthly report in
  * PDF, XLSX and CSV (written to $OTSINKA_REPORT_OUT when set, for monthly_files.sh to render
- * and read), and the alerts. */
+ * and read), the weekday x hour heatmap of any selection and an employee's open data by the
+ * unit each vote was cast in, both against the raw votes, and the alerts. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +24,7 @@
 #include <jansson.h>
 #include <pango/pangocairo.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "alert.h"
 #include "collector.h"
@@ -41,8 +43,8 @@ struct fx {
         struct period pm, pp;
 };
 
-static void web_vote(struct fx *f, int64_t emp, const char *wp, int level, int64_t ms,
-                     const char *flag)
+static void web_vote_on(struct fx *f, const char *channel, int64_t emp, const char *wp, int level,
+                        int64_t ms, const char *flag)
 {
         struct store_employee e;
         struct store_web_vote v;
@@ -50,13 +52,19 @@ static void web_vote(struct fx *f, int64_t emp, const char *wp, int level, int64
         memset(&e, 0, sizeof(e));
         memset(&v, 0, sizeof(v));
         e.id = emp;
-        snprintf(e.channel, sizeof(e.channel), "qr_printed");
+        snprintf(e.channel, sizeof(e.channel), "%s", channel);
         snprintf(e.workplace, sizeof(e.workplace), "%s", wp);
         v.level = level;
         vote_id_new(&v.id);
         v.cast_ms = ms;
         snprintf(v.flag, sizeof(v.flag), "%s", flag);
         assert_int_equal(f->w.store->ops->store_web_vote(f->w.store, &e, &v), 0);
+}
+
+static void web_vote(struct fx *f, int64_t emp, const char *wp, int level, int64_t ms,
+                     const char *flag)
+{
+        web_vote_on(f, "qr_printed", emp, wp, level, ms, flag);
 }
 
 static int setup(void **state)
@@ -242,7 +250,7 @@ static void test_api_cut_compares_periods(void **state)
                 webtest_assert_api_error(&resp, 401, "access:");
                 web_response_finish(&resp);
         }
-        /* the heatmap is kept by unit only: a clear 400 for an employee's */
+        /* the heatmap of one employee is answered too (test_heatmap_any_selection) */
         {
                 char cookie[128];
                 char emp[24];
@@ -250,10 +258,15 @@ static void test_api_cut_compares_periods(void **state)
                 snprintf(emp, sizeof(emp), "%" PRId64, f->clerk);
                 sign_in(f, "boss", "admin", 0, cookie);
                 const struct webtest_field args[] = {
-                    {"by", "weekhour"}, {"employee", emp}, {NULL, NULL}};
+                    {"period", f->month}, {"by", "weekhour"}, {"employee", emp}, {NULL, NULL}};
 
                 get(f, "/api/v1/reports/cut", cookie, args, &resp);
-                webtest_assert_api_error(&resp, 400, "by:");
+                assert_int_equal(resp.status, 200);
+                root = json_loads(resp.body, 0, NULL);
+                assert_non_null(root);
+                t = json_object_get(json_object_get(root, "total"), "period");
+                assert_int_equal(json_integer_value(json_object_get(t, "total")), 3);
+                json_decref(root);
                 web_response_finish(&resp);
                 /* leadership sees the whole city */
                 get(f, "/dashboard", cookie, NULL, &resp);
@@ -320,6 +333,287 @@ static void test_manager_sees_own_subtree(void **state)
                 assert_contains(resp.body, "id=\"employee\">Коваленко Олена Петрівна");
                 web_response_finish(&resp);
         }
+}
+
+/* The counted votes of this month that match where (SQL over votes), by ISO weekday and local
+ * hour, computed here from cast_at with localtime_r(): what the heatmap must show. */
+static int64_t raw_heat(struct fx *f, const char *where, int64_t want[7][24])
+{
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        char sql[512];
+        int64_t total = 0;
+
+        memset(want, 0, sizeof(int64_t) * 7 * 24);
+        snprintf(sql, sizeof(sql),
+                 "SELECT cast_at FROM votes WHERE counted = 1 AND cast_at >= %" PRId64
+                 " AND cast_at < %" PRId64 " AND (%s)",
+                 f->pm.start * 1000, f->pm.end * 1000, where);
+        assert_int_equal(sqlite3_open(f->w.db, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                time_t t = (time_t)(sqlite3_column_int64(st, 0) / 1000);
+                struct tm tm;
+
+                assert_non_null(localtime_r(&t, &tm));
+                want[(tm.tm_wday + 6) % 7][tm.tm_hour]++;
+                total++;
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return total;
+}
+
+/* The heatmap of the API and of the dashboard's SVG for the selection args, cell by cell
+ * against raw_heat(where); returns how many votes it shows. */
+static int64_t check_heat(struct fx *f, const char *cookie, const struct webtest_field *args,
+                          const char *where)
+{
+        int64_t want[7][24], total = 0, want_total;
+        struct web_response resp;
+        json_t *root, *days;
+        const char *p;
+        int cells = 0, want_cells = 0;
+
+        want_total = raw_heat(f, where, want);
+        get(f, "/api/v1/reports/heatmap", cookie, args, &resp);
+        assert_int_equal(resp.status, 200);
+        root = json_loads(resp.body, 0, NULL);
+        assert_non_null(root);
+        days = json_object_get(root, "counts");
+        assert_int_equal(json_array_size(days), 7);
+        for (int d = 0; d < 7; d++)
+                for (int h = 0; h < 24; h++) {
+                        int64_t got = json_integer_value(
+                            json_array_get(json_array_get(days, (size_t)d), (size_t)h));
+
+                        if (got != want[d][h])
+                                fail_msg("%s: weekday %d %02d:00: %" PRId64 " votes, want %" PRId64,
+                                         where, d + 1, h, got, want[d][h]);
+                        total += got;
+                        want_cells += want[d][h] > 0;
+                }
+        assert_int_equal(total, want_total);
+        json_decref(root);
+        web_response_finish(&resp);
+
+        /* the dashboard draws the same cells */
+        get(f, "/dashboard", cookie, args, &resp);
+        assert_int_equal(resp.status, 200);
+        assert_contains(resp.body, "class=\"chart heat\"");
+        for (int d = 0; d < 7; d++)
+                for (int h = 0; h < 24; h++) {
+                        char cell[64], n[32];
+
+                        snprintf(cell, sizeof(cell), "data-wh=\"%d\"><title>", (d + 1) * 100 + h);
+                        p = strstr(resp.body, cell);
+                        assert_non_null(p);
+                        p = strstr(p, " n=");
+                        assert_non_null(p);
+                        snprintf(n, sizeof(n), " n=%" PRId64 "%s", want[d][h],
+                                 want[d][h] ? "," : "<");
+                        if (strncmp(p, n, strlen(n)) != 0)
+                                fail_msg("%s: the SVG's cell %d: '%.20s', want '%s'", where,
+                                         (d + 1) * 100 + h, p, n);
+                        cells += want[d][h] > 0;
+                }
+        assert_int_equal(cells, want_cells);
+        assert_null(strcasestr(resp.body, "<script"));
+        web_response_finish(&resp);
+        return total;
+}
+
+/* The heatmap follows every filter of the selection: direction, employee, workplace, channel,
+ * terminal (none here: no terminal votes) and unit, cell by cell as the raw votes say. */
+static void test_heatmap_any_selection(void **state)
+{
+        struct fx *f = *state;
+        char cookie[128], dir[24], dir2[24], emp[24], wp2s[24], unit[24], where[160];
+        int64_t dir2_id, wp2;
+        struct web_response resp;
+
+        assert_int_equal(f->w.store->ops->direction_add(f->w.store, "ADM",
+                                                        "Адміністративні послуги", "Administrative",
+                                                        &dir2_id),
+                         0);
+        assert_int_equal(
+            f->w.store->ops->workplace_add(f->w.store, "W2", "Вікно 2", f->grand, dir2_id, &wp2),
+            0);
+        /* votes at other hours and weekdays, other directions and channels */
+        for (int i = 0; i < 40; i++) {
+                int64_t ms = (f->pm.start + 86400 * (i % 9) + 3600 * (7 + i % 11) + 60 * i) * 1000;
+
+                web_vote_on(f, i % 3 ? "qr_printed" : "qr_reply", i % 4 ? f->clerk : f->head,
+                            i % 2 ? "W2" : "W1", 1 + i % 3, ms, i % 13 == 5 ? "address_rate" : "");
+        }
+        web_vote_on(f, "qr_screen", f->other, "", 3, (f->pm.start + 86400 * 3 + 3600 * 15) * 1000,
+                    "");
+        sign_in(f, "lead", "auditor", 0, cookie);
+        snprintf(dir, sizeof(dir), "%" PRId64, f->dir);
+        snprintf(dir2, sizeof(dir2), "%" PRId64, dir2_id);
+        snprintf(emp, sizeof(emp), "%" PRId64, f->clerk);
+        snprintf(wp2s, sizeof(wp2s), "%" PRId64, wp2);
+        snprintf(unit, sizeof(unit), "%" PRId64, f->grand);
+        {
+                const struct webtest_field a[] = {{"period", f->month}, {NULL, NULL}};
+
+                /* 4 counted in the setup, 37 of the 40 here, the sibling's 1 */
+                assert_int_equal(check_heat(f, cookie, a, "true"), 42);
+        }
+        {
+                const struct webtest_field a[] = {
+                    {"period", f->month}, {"direction", dir2}, {NULL, NULL}};
+
+                snprintf(where, sizeof(where), "direction_id = %s", dir2);
+                assert_in_range(check_heat(f, cookie, a, where), 1, 41);
+        }
+        {
+                const struct webtest_field a[] = {
+                    {"period", f->month}, {"direction", dir}, {"employee", emp}, {NULL, NULL}};
+
+                snprintf(where, sizeof(where), "direction_id = %s AND employee_id = %s", dir, emp);
+                assert_in_range(check_heat(f, cookie, a, where), 1, 41);
+        }
+        {
+                const struct webtest_field a[] = {{"period", f->month},
+                                                  {"workplace", wp2s},
+                                                  {"channel", "qr_reply"},
+                                                  {NULL, NULL}};
+
+                snprintf(where, sizeof(where), "workplace_id = %s AND channel = 'qr_reply'", wp2s);
+                assert_in_range(check_heat(f, cookie, a, where), 1, 41);
+        }
+        {
+                const struct webtest_field a[] = {
+                    {"period", f->month}, {"unit", unit}, {"channel", "qr_printed"}, {NULL, NULL}};
+
+                snprintf(where, sizeof(where), "unit_id = %s AND channel = 'qr_printed'", unit);
+                assert_in_range(check_heat(f, cookie, a, where), 1, 41);
+        }
+        {
+                const struct webtest_field a[] = {
+                    {"period", f->month}, {"terminal", "T9"}, {NULL, NULL}};
+
+                assert_int_equal(check_heat(f, cookie, a, "terminal_id = 'T9'"), 0);
+        }
+        /* the dashboard says which filters apply, keeps them for another period and drills
+         * down from its tables */
+        {
+                const struct webtest_field a[] = {{"period", f->month},
+                                                  {"direction", dir2},
+                                                  {"channel", "qr_reply"},
+                                                  {NULL, NULL}};
+                char link[160];
+
+                get(f, "/dashboard", cookie, a, &resp);
+                assert_int_equal(resp.status, 200);
+                assert_contains(resp.body, "Напрям: <b>Адміністративні послуги</b>");
+                assert_contains(resp.body, "Канал: <b>");
+                snprintf(link, sizeof(link), "name=\"direction\" value=\"%s\"", dir2);
+                assert_contains(resp.body, link);
+                assert_contains(resp.body, "name=\"channel\" value=\"qr_reply\"");
+                /* dropping the channel keeps the direction */
+                snprintf(link, sizeof(link),
+                         "class=\"drop\" title=\"Прибрати цей фільтр\" href=\"/dashboard?period=%s"
+                         "&amp;direction=%s\"",
+                         f->month, dir2);
+                assert_contains(resp.body, link);
+                web_response_finish(&resp);
+        }
+        {
+                const struct webtest_field a[] = {{"period", f->month}, {NULL, NULL}};
+                char link[160];
+
+                get(f, "/dashboard", cookie, a, &resp);
+                snprintf(link, sizeof(link), "<a href=\"/dashboard?period=%s&amp;direction=%s\">",
+                         f->month, dir2);
+                assert_contains(resp.body, link);
+                snprintf(link, sizeof(link),
+                         "<a href=\"/dashboard?period=%s&amp;channel=qr_reply\">", f->month);
+                assert_contains(resp.body, link);
+                web_response_finish(&resp);
+        }
+}
+
+/* An employee moved to another unit in the middle of the month: the open data give each of
+ * their votes under the unit it was cast in, one row per unit, with the counts of the raw
+ * votes; the move itself changes no row. */
+static void test_open_employees_by_vote_unit(void **state)
+{
+        struct fx *f = *state;
+        struct web_response resp;
+        char path[128], sql[160], line[256];
+        json_t *root, *rows;
+        int found = 0;
+
+        /* 2 more counted votes for the clerk after a move to the sibling */
+        snprintf(sql, sizeof(sql), "UPDATE employees SET unit_id = %" PRId64 " WHERE id = %" PRId64,
+                 f->sibling, f->clerk);
+        webtest_db_exec(&f->w, sql);
+        web_vote(f, f->clerk, "", 1, (f->pm.start + 86400 * 5) * 1000, "");
+        web_vote(f, f->clerk, "", 3, (f->pm.start + 86400 * 5 + 60) * 1000, "");
+        f->w.cfg.public_employees = true;
+
+        snprintf(path, sizeof(path), "/open/v1/employees/%s.json", f->month);
+        get(f, path, NULL, NULL, &resp);
+        assert_int_equal(resp.status, 200);
+        root = json_loads(resp.body, 0, NULL);
+        assert_non_null(root);
+        rows = json_object_get(root, "rows");
+        for (size_t i = 0; i < json_array_size(rows); i++) {
+                json_t *o = json_array_get(rows, i);
+                int64_t unit = json_integer_value(json_object_get(o, "unit"));
+                int64_t want[4] = {0, 0, 0, 0};
+                sqlite3 *db = NULL;
+                sqlite3_stmt *st = NULL;
+
+                if (json_integer_value(json_object_get(o, "id")) != f->clerk)
+                        continue;
+                found++;
+                /* the raw votes of the clerk in that unit this month */
+                assert_int_equal(sqlite3_open(f->w.db, &db), SQLITE_OK);
+                snprintf(sql, sizeof(sql),
+                         "SELECT level, COUNT(*) FROM votes WHERE employee_id = ?1 AND unit_id = ?2"
+                         " AND counted = 1 AND cast_at >= ?3 AND cast_at < ?4 GROUP BY level");
+                assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+                sqlite3_bind_int64(st, 1, f->clerk);
+                sqlite3_bind_int64(st, 2, unit);
+                sqlite3_bind_int64(st, 3, f->pm.start * 1000);
+                sqlite3_bind_int64(st, 4, f->pm.end * 1000);
+                while (sqlite3_step(st) == SQLITE_ROW) {
+                        want[sqlite3_column_int(st, 0)] = sqlite3_column_int64(st, 1);
+                        want[0] += sqlite3_column_int64(st, 1);
+                }
+                sqlite3_finalize(st);
+                sqlite3_close(db);
+                assert_true(want[0] > 0);
+                assert_int_equal(json_integer_value(json_object_get(o, "total")), want[0]);
+                assert_int_equal(json_integer_value(json_object_get(o, "satisfactory")), want[1]);
+                assert_int_equal(json_integer_value(json_object_get(o, "good")), want[2]);
+                assert_int_equal(json_integer_value(json_object_get(o, "exemplary")), want[3]);
+                if (unit == f->grand)
+                        assert_int_equal(want[0], 3); /* before the move: 0/1/2 */
+                else
+                        assert_int_equal(unit, f->sibling);
+        }
+        assert_int_equal(found, 2);
+        json_decref(root);
+        web_response_finish(&resp);
+
+        /* the CSV: the parent column is the unit of the votes */
+        snprintf(path, sizeof(path), "/open/v1/employees/%s.csv", f->month);
+        get(f, path, NULL, NULL, &resp);
+        assert_int_equal(resp.status, 200);
+        snprintf(line, sizeof(line),
+                 "%s,%" PRId64 ",C1,%" PRId64 ",Коваленко Олена Петрівна,0,1,2,3,", f->month,
+                 f->clerk, f->grand);
+        assert_contains(resp.body, line);
+        snprintf(line, sizeof(line),
+                 "%s,%" PRId64 ",C1,%" PRId64 ",Коваленко Олена Петрівна,1,0,1,2,", f->month,
+                 f->clerk, f->sibling);
+        assert_contains(resp.body, line);
+        web_response_finish(&resp);
+        f->w.cfg.public_employees = false;
 }
 
 static void write_out(const char *name, const struct web_response *resp)
@@ -460,6 +754,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_manager_sees_own_subtree, setup, teardown),
             cmocka_unit_test_setup_teardown(test_monthly_report_three_formats, setup, teardown),
             cmocka_unit_test_setup_teardown(test_alert_for_manager, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_heatmap_any_selection, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_open_employees_by_vote_unit, setup, teardown),
         };
 
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
