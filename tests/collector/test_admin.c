@@ -5,7 +5,6 @@
  * and the audit log following, and sessions that end on sign-out, when idle, and after too
  * many wrong passwords. */
 #include <errno.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,7 +17,6 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <sodium.h>
 
 #include "collector.h"
 #include "log.h"
@@ -47,77 +45,37 @@
 #define REASON "Perevireno+na+misci" /* form-encoded; stored with spaces */
 #define REASON_TEXT "Perevireno na misci"
 
-static char assets[PATH_MAX];
-
 /* root → child → grandchild (E2), and the sibling (E4). The official looks after the child's
  * subtree, the other official after the sibling's, the manager after the child's. */
-struct fixture {
-        struct webtest w;
-        int64_t root, child, grandchild, sibling;
-};
-
-static void seed(struct fixture *fx)
+static void seed(struct webtest_fixture *fx)
 {
         struct store *s = fx->w.store;
         const struct store_ops *o = s->ops;
         int64_t e2, e4, wp;
 
-        fx->root = webtest_add_unit(s, 0, "Міська рада");
-        fx->child = webtest_add_unit(s, fx->root, "Департамент адміністративних послуг");
-        fx->grandchild = webtest_add_unit(s, fx->child, "Відділ обслуговування громадян (ЦНАП)");
-        fx->sibling = webtest_add_unit(s, fx->root, "Відділ пільг і компенсацій");
-        e2 = webtest_add_employee(s, "E2", E2_NAME, "Адміністратор ЦНАП", fx->grandchild, false);
-        e4 = webtest_add_employee(s, "E4", E4_NAME, "Головний спеціаліст", fx->sibling, false);
+        e2 = webtest_add_employee(s, "E2", E2_NAME, "Адміністратор ЦНАП", fx->city.grandchild,
+                                  false);
+        e4 = webtest_add_employee(s, "E4", E4_NAME, "Головний спеціаліст", fx->city.sibling, false);
         assert_int_equal(o->token_add(s, TOK_E2, e2, NULL, VOTE_CHANNEL_QR_PRINTED), 0);
         assert_int_equal(o->token_add(s, TOK_E4, e4, NULL, VOTE_CHANNEL_QR_PRINTED), 0);
-        assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", fx->grandchild, 0, &wp), 0);
+        assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", fx->city.grandchild, 0, &wp), 0);
         assert_int_equal(o->terminal_add(s, "T1", "W1", SECRET), 0);
         webtest_add_user(&fx->w, "admin", PW_ADMIN, "admin", 0);
-        webtest_add_user(&fx->w, "official", PW_OFFICIAL, "official", fx->child);
-        webtest_add_user(&fx->w, "other", PW_OTHER, "official", fx->sibling);
-        webtest_add_user(&fx->w, "manager", PW_MANAGER, "manager", fx->child);
+        webtest_add_user(&fx->w, "official", PW_OFFICIAL, "official", fx->city.child);
+        webtest_add_user(&fx->w, "other", PW_OTHER, "official", fx->city.sibling);
+        webtest_add_user(&fx->w, "manager", PW_MANAGER, "manager", fx->city.child);
         webtest_add_user(&fx->w, "auditor", PW_AUDITOR, "auditor", 0);
 }
 
 static int setup(void **state)
 {
-        struct fixture *fx = calloc(1, sizeof(*fx));
-
-        if (!fx)
-                return -1;
-        if (webtest_open(&fx->w, "otsinka-admin", assets, NULL) < 0) {
-                free(fx);
-                return -1;
-        }
-        *state = fx;
-        seed(fx);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fixture *fx = *state;
-
-        webtest_close(&fx->w);
-        free(fx);
-        return 0;
+        return webtest_setup_city(state, "otsinka-admin", NULL, seed);
 }
 
 /* ---- helpers ---- */
 
-static void sign_in(struct fixture *fx, const char *login, const char *password,
-                    struct webtest_browser *b)
-{
-        int status = webtest_sign_in(&fx->w, login, password, b);
-
-        if (status != 303 || !b->session[0])
-                print_error("%s could not sign in: %d\n", login, status);
-        assert_int_equal(status, 303);
-        assert_true(b->session[0] != 0);
-}
-
 /* A phone that keeps no cookie rates E2 (or E4): stored, flagged. Its id into uuid. */
-static void flagged_vote(struct fixture *fx, const char *token, char uuid[VOTE_ID_LEN + 1])
+static void flagged_vote(struct webtest_fixture *fx, const char *token, char uuid[VOTE_ID_LEN + 1])
 {
         char ft[WEBTEST_FORM_TOKEN_MAX], path[64];
         struct web_response resp;
@@ -133,20 +91,6 @@ static void flagged_vote(struct fixture *fx, const char *token, char uuid[VOTE_I
                          "SELECT uuid FROM votes WHERE flag = 'no_cookie' ORDER BY id DESC");
 }
 
-static int64_t report_total(struct fixture *fx, int64_t unit)
-{
-        char label[PERIOD_LABEL_MAX];
-        struct period month;
-        json_t *r;
-        int64_t n;
-
-        webtest_month_label(false, &month, label, sizeof(label));
-        r = webtest_report(&fx->w, label);
-        n = webtest_unit_count(r, unit, "total");
-        json_decref(r);
-        return n;
-}
-
 /* The review form's body for vote: decision and REASON (the caller adds the csrf). */
 static void review_form(char *buf, size_t n, const char *uuid, const char *decision)
 {
@@ -154,7 +98,7 @@ static void review_form(char *buf, size_t n, const char *uuid, const char *decis
 }
 
 /* The state of a vote: "counted review review_by reason". */
-static void vote_state(struct fixture *fx, const char *uuid, char *buf, size_t n)
+static void vote_state(struct webtest_fixture *fx, const char *uuid, char *buf, size_t n)
 {
         webtest_db_query(&fx->w, buf, n,
                          "SELECT counted || ' ' || IFNULL(review, '-') || ' ' ||"
@@ -163,7 +107,7 @@ static void vote_state(struct fixture *fx, const char *uuid, char *buf, size_t n
                          uuid);
 }
 
-static int64_t audit_count(struct fixture *fx, const char *login, const char *action)
+static int64_t audit_count(struct webtest_fixture *fx, const char *login, const char *action)
 {
         return webtest_db_int(&fx->w,
                               "SELECT COUNT(*) FROM audit WHERE login = '%s' AND action = '%s'",
@@ -174,14 +118,14 @@ static int64_t audit_count(struct fixture *fx, const char *login, const char *ac
 
 static void test_admin_counts_a_flagged_vote(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser admin;
         struct web_response resp;
         char uuid[VOTE_ID_LEN + 1], form[256], st[256], detail[256];
 
         flagged_vote(fx, TOK_E2, uuid);
-        assert_int_equal(report_total(fx, fx->grandchild), 0);
-        sign_in(fx, "admin", PW_ADMIN, &admin);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 0);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &admin);
 
         webtest_browse(&fx->w, &admin, "GET", "/admin/flagged", NULL, NULL, false, &resp);
         assert_int_equal(resp.status, 200);
@@ -197,8 +141,8 @@ static void test_admin_counts_a_flagged_vote(void **state)
         assert_string_equal(resp.location, "/admin/flagged");
         web_response_finish(&resp);
 
-        assert_int_equal(report_total(fx, fx->grandchild), 1);
-        assert_int_equal(report_total(fx, fx->root), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.root), 1);
         vote_state(fx, uuid, st, sizeof(st));
         assert_string_equal(st, "1 count admin " REASON_TEXT);
         /* who, what and why, in the audit log */
@@ -221,13 +165,13 @@ static void test_admin_counts_a_flagged_vote(void **state)
 
 static void test_official_excludes_a_flagged_vote(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser official;
         struct web_response resp;
         char uuid[VOTE_ID_LEN + 1], form[256], st[256];
 
         flagged_vote(fx, TOK_E2, uuid);
-        sign_in(fx, "official", PW_OFFICIAL, &official);
+        assert_sign_in(&fx->w, "official", PW_OFFICIAL, &official);
         webtest_browse(&fx->w, &official, "GET", "/admin/flagged", NULL, NULL, false, &resp);
         assert_int_equal(resp.status, 200);
         assert_contains(resp.body, uuid);
@@ -240,8 +184,8 @@ static void test_official_excludes_a_flagged_vote(void **state)
         web_response_finish(&resp);
         vote_state(fx, uuid, st, sizeof(st));
         assert_string_equal(st, "0 exclude official " REASON_TEXT);
-        assert_int_equal(report_total(fx, fx->grandchild), 0);
-        assert_int_equal(report_total(fx, fx->root), 0);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 0);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.root), 0);
         assert_int_equal(webtest_vote_count(&fx->w), 1); /* kept, not deleted */
         assert_int_equal(audit_count(fx, "official", "vote_review"), 1);
 
@@ -252,14 +196,14 @@ static void test_official_excludes_a_flagged_vote(void **state)
 
 static void test_review_needs_the_session_csrf(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser admin, official;
         char uuid[VOTE_ID_LEN + 1], form[256], other_csrf[512], made_up[512], body[512], st[256];
         const char *const bodies[] = {form, other_csrf, made_up};
 
         flagged_vote(fx, TOK_E2, uuid);
-        sign_in(fx, "admin", PW_ADMIN, &admin);
-        sign_in(fx, "official", PW_OFFICIAL, &official);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &admin);
+        assert_sign_in(&fx->w, "official", PW_OFFICIAL, &official);
         review_form(form, sizeof(form), uuid, "count");
         /* no csrf at all, the csrf of another session, a made-up one */
         snprintf(other_csrf, sizeof(other_csrf), "csrf=%s&%s", official.csrf, form);
@@ -289,21 +233,21 @@ static void test_review_needs_the_session_csrf(void **state)
 
         vote_state(fx, uuid, st, sizeof(st));
         assert_string_equal(st, "0 - - -");
-        assert_int_equal(report_total(fx, fx->grandchild), 0);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 0);
         assert_int_equal(audit_count(fx, "admin", "vote_review"), 0);
 }
 
 static void test_official_reviews_only_own_subtree(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser other, official;
         struct web_response resp;
         char e2_vote[VOTE_ID_LEN + 1], e4_vote[VOTE_ID_LEN + 1], form[256], st[256];
 
         flagged_vote(fx, TOK_E2, e2_vote); /* the child's subtree */
         flagged_vote(fx, TOK_E4, e4_vote); /* the sibling's */
-        sign_in(fx, "other", PW_OTHER, &other);
-        sign_in(fx, "official", PW_OFFICIAL, &official);
+        assert_sign_in(&fx->w, "other", PW_OTHER, &other);
+        assert_sign_in(&fx->w, "official", PW_OFFICIAL, &official);
 
         /* each sees the votes of their own subtree only */
         webtest_browse(&fx->w, &other, "GET", "/admin/flagged", NULL, NULL, false, &resp);
@@ -325,7 +269,7 @@ static void test_official_reviews_only_own_subtree(void **state)
         web_response_finish(&resp);
         vote_state(fx, e2_vote, st, sizeof(st));
         assert_string_equal(st, "0 - - -");
-        assert_int_equal(report_total(fx, fx->grandchild), 0);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 0);
         assert_int_equal(audit_count(fx, "other", "vote_review"), 0);
 
         /* their own they can */
@@ -333,20 +277,20 @@ static void test_official_reviews_only_own_subtree(void **state)
         webtest_browse(&fx->w, &other, "POST", "/admin/flagged/review", NULL, form, true, &resp);
         assert_int_equal(resp.status, 303);
         web_response_finish(&resp);
-        assert_int_equal(report_total(fx, fx->sibling), 1);
-        assert_int_equal(report_total(fx, fx->grandchild), 0);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.sibling), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 0);
 }
 
 static void test_review_touches_only_flagged_votes(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser admin;
         char uuid[VOTE_ID_LEN + 1], form[256], st[256];
 
         assert_vote_status(&fx->w, "/r/" TOK_E2, "level=3", 303);
         webtest_db_text(&fx->w, uuid, "SELECT uuid FROM votes");
-        assert_int_equal(report_total(fx, fx->grandchild), 1);
-        sign_in(fx, "admin", PW_ADMIN, &admin);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 1);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &admin);
         /* a vote nobody flagged cannot be excluded, even by an administrator who knows its id */
         review_form(form, sizeof(form), uuid, "exclude");
         assert_int_equal(
@@ -359,13 +303,13 @@ static void test_review_touches_only_flagged_votes(void **state)
             404);
         vote_state(fx, uuid, st, sizeof(st));
         assert_string_equal(st, "1 - - -");
-        assert_int_equal(report_total(fx, fx->grandchild), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 1);
         assert_int_equal(audit_count(fx, "admin", "vote_review"), 0);
 }
 
 static void test_terminal_vote_without_shift_is_reviewed(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         int64_t t = (int64_t)time(NULL) * 1000;
         struct proto_vote v = {0};
         struct proto_batch b = {.terminal = "T1", .sent_at_ms = t, .n_votes = 1, .votes = &v};
@@ -384,9 +328,9 @@ static void test_terminal_vote_without_shift_is_reviewed(void **state)
         assert_int_equal(resp.status, 200);
         web_response_finish(&resp);
         free(body);
-        assert_int_equal(report_total(fx, fx->grandchild), 0);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 0);
 
-        sign_in(fx, "official", PW_OFFICIAL, &official);
+        assert_sign_in(&fx->w, "official", PW_OFFICIAL, &official);
         webtest_browse(&fx->w, &official, "GET", "/admin/flagged", NULL, NULL, false, &resp);
         assert_int_equal(resp.status, 200);
         assert_contains(resp.body, v.vote.id.s);
@@ -396,7 +340,7 @@ static void test_terminal_vote_without_shift_is_reviewed(void **state)
         assert_int_equal(
             webtest_browse_status(&fx->w, &official, "POST", "/admin/flagged/review", form, true),
             303);
-        assert_int_equal(report_total(fx, fx->grandchild), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 1);
 }
 
 /* ---- who may open what ---- */
@@ -406,7 +350,7 @@ static void test_roles_are_kept_to_their_pages(void **state)
         static const char *const review_only[] = {"/admin/flagged", "/admin/qr",
                                                   "/admin/qr/code.svg?token=" TOK_E2};
         static const char *const admin_only[] = {"/admin/terminals"};
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         char uuid[VOTE_ID_LEN + 1], form[256], st[256];
         struct web_response resp;
@@ -415,7 +359,7 @@ static void test_roles_are_kept_to_their_pages(void **state)
         review_form(form, sizeof(form), uuid, "count");
         /* a manager and an auditor read reports; they review nothing and run no fleet */
         for (int k = 0; k < 2; k++) {
-                sign_in(fx, k ? "auditor" : "manager", k ? PW_AUDITOR : PW_MANAGER, &b);
+                assert_sign_in(&fx->w, k ? "auditor" : "manager", k ? PW_AUDITOR : PW_MANAGER, &b);
                 for (size_t i = 0; i < sizeof(review_only) / sizeof(review_only[0]); i++)
                         assert_int_equal(
                             webtest_browse_status(&fx->w, &b, "GET", review_only[i], NULL, false),
@@ -439,7 +383,7 @@ static void test_roles_are_kept_to_their_pages(void **state)
         assert_string_equal(st, "0 - - -");
 
         /* an official reviews and prints codes, but the fleet is the administrators' */
-        sign_in(fx, "official", PW_OFFICIAL, &b);
+        assert_sign_in(&fx->w, "official", PW_OFFICIAL, &b);
         for (size_t i = 0; i < sizeof(review_only) / sizeof(review_only[0]); i++)
                 assert_int_equal(
                     webtest_browse_status(&fx->w, &b, "GET", review_only[i], NULL, false), 200);
@@ -454,7 +398,7 @@ static void test_roles_are_kept_to_their_pages(void **state)
                          403);
 
         /* the administrator opens everything */
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
         for (size_t i = 0; i < sizeof(review_only) / sizeof(review_only[0]); i++)
                 assert_int_equal(
                     webtest_browse_status(&fx->w, &b, "GET", review_only[i], NULL, false), 200);
@@ -494,7 +438,7 @@ static void test_anonymous_is_sent_to_sign_in(void **state)
             {.session = "otsinka_session=", .csrf = "x"},
             {.pre = "otsinka_pre=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
         };
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         char uuid[VOTE_ID_LEN + 1], form[256], st[256];
 
         flagged_vote(fx, TOK_E2, uuid);
@@ -529,10 +473,10 @@ static void test_session_cookie_is_strict(void **state)
 {
         static const char *const attrs[] = {"; Path=/", "; HttpOnly", "; Secure",
                                             "; SameSite=Strict"};
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
 
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
         assert_true(strncmp(b.set_cookie, "otsinka_session=", 16) == 0);
         for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
                 assert_contains(b.set_cookie, attrs[i]);
@@ -546,7 +490,7 @@ static void test_session_cookie_is_strict(void **state)
 
 static void test_sign_in_form_needs_its_csrf(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         struct web_response resp;
 
@@ -570,7 +514,7 @@ static void test_sign_in_form_needs_its_csrf(void **state)
 
 static void test_wrong_password_is_refused_and_audited(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         struct web_response resp;
         char client[64];
@@ -595,7 +539,7 @@ static void test_wrong_password_is_refused_and_audited(void **state)
 
 static void test_too_many_wrong_passwords_lock_the_login(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         struct web_response resp;
 
@@ -621,11 +565,11 @@ static void test_too_many_wrong_passwords_lock_the_login(void **state)
 
 static void test_sign_out_ends_the_session(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         struct web_response resp;
 
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
         /* without the session's token, or by GET, sign-out does nothing */
         assert_int_equal(webtest_browse_status(&fx->w, &b, "POST", "/logout", "", false), 400);
         assert_int_equal(webtest_browse_status(&fx->w, &b, "GET", "/logout", NULL, false), 400);
@@ -650,12 +594,12 @@ static void test_sign_out_ends_the_session(void **state)
 
 static void test_idle_session_ends(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         int64_t idle = fx->w.cfg.session_idle_s;
         struct webtest_browser b;
         char sql[256];
 
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
         /* unused for a minute less than session-idle: still there, and used again now */
         snprintf(sql, sizeof(sql), "UPDATE sessions SET idle_until = %lld",
                  (long long)time(NULL) - idle + 60);
@@ -673,7 +617,7 @@ static void test_idle_session_ends(void **state)
         assert_int_equal(webtest_browse_status(&fx->w, &b, "POST", "/logout", "", true), 303);
 
         /* and a session in use ends at its hard limit all the same */
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
         webtest_db_exec(&fx->w, "UPDATE sessions SET expires_at = strftime('%s', 'now') - 1");
         assert_int_equal(webtest_browse_status(&fx->w, &b, "GET", "/admin/flagged", NULL, false),
                          303);
@@ -681,9 +625,8 @@ static void test_idle_session_ends(void **state)
 
 int main(void)
 {
-        const char *env = getenv("OTSINKA_ASSETS");
         const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, webtest_teardown)
             T(test_admin_counts_a_flagged_vote),
             T(test_official_excludes_a_flagged_vote),
             T(test_review_needs_the_session_csrf),
@@ -701,9 +644,5 @@ int main(void)
 #undef T
         };
 
-        snprintf(assets, sizeof(assets), "%s", env && *env ? env : TEST_SOURCE_DIR "/assets");
-        if (sodium_init() < 0 || period_set_zone("Europe/Kyiv") < 0)
-                return 1;
-        log_set_max_level(LOG_LEVEL_WARN);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return webtest_run_group(tests, LOG_LEVEL_WARN);
 }

@@ -7,7 +7,6 @@
  * nothing; a form without the session's CSRF token changes nothing; names are escaped; every
  * change is audited; and moving an employee leaves the votes cast before in the old unit. */
 #include <errno.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,7 +18,6 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <sodium.h>
 
 #include "collector.h"
 #include "log.h"
@@ -48,62 +46,31 @@
 #define TEXT_BAD_CODE "Табельний номер: лише латинські літери"
 #define TEXT_BAD_FORM "Форма застаріла."
 
-static char assets[PATH_MAX];
-
 /* root → child → grandchild (E2), and the sibling (E4); unit codes U1..U4 in that order. The
  * official looks after the child's subtree, the manager too. */
-struct fixture {
-        struct webtest w;
-        int64_t root, child, grandchild, sibling;
-};
+static void seed(struct webtest_fixture *fx)
+{
+        struct store *s = fx->w.store;
+        int64_t e2, wp;
+
+        e2 = webtest_add_employee(s, "E2", E2_NAME, "Адміністратор ЦНАП", fx->city.grandchild,
+                                  false);
+        webtest_add_employee(s, "E4", E4_NAME, "Головний спеціаліст", fx->city.sibling, false);
+        assert_int_equal(s->ops->token_add(s, TOK_E2, e2, NULL, VOTE_CHANNEL_QR_PRINTED), 0);
+        assert_int_equal(s->ops->direction_add(s, "social", "Соціальний захист", "", &wp), 0);
+        assert_int_equal(s->ops->workplace_add(s, "W1", "Вікно 1", fx->city.grandchild, 0, &wp), 0);
+        webtest_add_user(&fx->w, "admin", PW_ADMIN, "admin", 0);
+        webtest_add_user(&fx->w, "official", PW_OFFICIAL, "official", fx->city.child);
+        webtest_add_user(&fx->w, "manager", PW_MANAGER, "manager", fx->city.child);
+        webtest_add_user(&fx->w, "auditor", PW_AUDITOR, "auditor", 0);
+}
 
 static int setup(void **state)
 {
-        struct fixture *fx = calloc(1, sizeof(*fx));
-        struct store *s;
-        int64_t e2, wp;
-
-        if (!fx)
-                return -1;
-        if (webtest_open(&fx->w, "otsinka-admin-edit", assets, NULL) < 0) {
-                free(fx);
-                return -1;
-        }
-        *state = fx;
-        s = fx->w.store;
-        fx->root = webtest_add_unit(s, 0, "Міська рада");
-        fx->child = webtest_add_unit(s, fx->root, "Департамент адміністративних послуг");
-        fx->grandchild = webtest_add_unit(s, fx->child, "Відділ обслуговування громадян (ЦНАП)");
-        fx->sibling = webtest_add_unit(s, fx->root, "Відділ пільг і компенсацій");
-        e2 = webtest_add_employee(s, "E2", E2_NAME, "Адміністратор ЦНАП", fx->grandchild, false);
-        webtest_add_employee(s, "E4", E4_NAME, "Головний спеціаліст", fx->sibling, false);
-        assert_int_equal(s->ops->token_add(s, TOK_E2, e2, NULL, VOTE_CHANNEL_QR_PRINTED), 0);
-        assert_int_equal(s->ops->direction_add(s, "social", "Соціальний захист", "", &wp), 0);
-        assert_int_equal(s->ops->workplace_add(s, "W1", "Вікно 1", fx->grandchild, 0, &wp), 0);
-        webtest_add_user(&fx->w, "admin", PW_ADMIN, "admin", 0);
-        webtest_add_user(&fx->w, "official", PW_OFFICIAL, "official", fx->child);
-        webtest_add_user(&fx->w, "manager", PW_MANAGER, "manager", fx->child);
-        webtest_add_user(&fx->w, "auditor", PW_AUDITOR, "auditor", 0);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fixture *fx = *state;
-
-        webtest_close(&fx->w);
-        free(fx);
-        return 0;
+        return webtest_setup_city(state, "otsinka-admin-edit", NULL, seed);
 }
 
 /* ---- helpers ---- */
-
-static void sign_in(struct fixture *fx, const char *login, const char *password,
-                    struct webtest_browser *b)
-{
-        assert_int_equal(webtest_sign_in(&fx->w, login, password, b), 303);
-        assert_true(b->session[0] != 0);
-}
 
 /* Appends name=value to a form body, percent-encoded as a browser sends it. */
 static void form_add(char *body, size_t n, const char *name, const char *value)
@@ -139,7 +106,7 @@ static void form_v(char *body, size_t n, va_list ap)
 
 /* POSTs the fields (name, value, ..., NULL) to path as b does, with the session's CSRF token;
  * the answer into resp (the caller finishes it). */
-static void post(struct fixture *fx, const struct webtest_browser *b, const char *path,
+static void post(struct webtest_fixture *fx, const struct webtest_browser *b, const char *path,
                  struct web_response *resp, ...)
 {
         char body[1800];
@@ -152,7 +119,8 @@ static void post(struct fixture *fx, const struct webtest_browser *b, const char
 }
 
 /* The same when only the status matters. */
-static int post_status(struct fixture *fx, const struct webtest_browser *b, const char *path, ...)
+static int post_status(struct webtest_fixture *fx, const struct webtest_browser *b,
+                       const char *path, ...)
 {
         struct web_response resp;
         char body[1800];
@@ -168,14 +136,14 @@ static int post_status(struct fixture *fx, const struct webtest_browser *b, cons
         return status;
 }
 
-static void get(struct fixture *fx, const struct webtest_browser *b, const char *path,
+static void get(struct webtest_fixture *fx, const struct webtest_browser *b, const char *path,
                 struct web_response *resp)
 {
         webtest_browse(&fx->w, b, "GET", path, NULL, NULL, false, resp);
 }
 
 /* An employee as the database has it: "personal_no|full_name|position|unit code|is_head". */
-static void employee_row(struct fixture *fx, const char *no, char *buf, size_t n)
+static void employee_row(struct webtest_fixture *fx, const char *no, char *buf, size_t n)
 {
         webtest_db_query(&fx->w, buf, n,
                          "SELECT IFNULL((SELECT e.personal_no || '|' || e.full_name || '|' ||"
@@ -186,7 +154,7 @@ static void employee_row(struct fixture *fx, const char *no, char *buf, size_t n
 
 /* Everything the forms could change, in one string: to show that a refused form changed
  * nothing at all. */
-static void org_state(struct fixture *fx, char *buf, size_t n)
+static void org_state(struct webtest_fixture *fx, char *buf, size_t n)
 {
         webtest_db_query(
             &fx->w, buf, n,
@@ -201,7 +169,7 @@ static void org_state(struct fixture *fx, char *buf, size_t n)
             " action LIKE 'org_%%')");
 }
 
-static int64_t audit_count(struct fixture *fx, const char *action)
+static int64_t audit_count(struct webtest_fixture *fx, const char *action)
 {
         return webtest_db_int(&fx->w, "SELECT COUNT(*) FROM audit WHERE action = '%s'", action);
 }
@@ -210,12 +178,12 @@ static int64_t audit_count(struct fixture *fx, const char *action)
 
 static void test_admin_adds_and_changes_each_kind(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         struct web_response resp;
         char row[512];
 
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
 
         /* a unit below the child, then renamed, recoded and moved below the sibling */
         post(fx, &b, "/admin/org/unit", &resp, "orig", "", "code", "U9", "parent", "U2", "kind",
@@ -316,12 +284,12 @@ static void test_admin_adds_and_changes_each_kind(void **state)
 
 static void test_refused_forms_keep_the_input_and_change_nothing(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         struct web_response resp;
         char before[4096], after[4096];
 
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
         org_state(fx, before, sizeof(before));
 
         /* a duplicate personal number: said so, with the name typed still there */
@@ -408,12 +376,12 @@ static void test_refused_forms_keep_the_input_and_change_nothing(void **state)
 
 static void test_official_edits_only_own_subtree(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         struct web_response resp;
         char before[4096], after[4096], row[512];
 
-        sign_in(fx, "official", PW_OFFICIAL, &b);
+        assert_sign_in(&fx->w, "official", PW_OFFICIAL, &b);
 
         /* inside: E2 of the grandchild opens, changes, and a new employee joins */
         get(fx, &b, "/admin/org/employee?code=E2", &resp);
@@ -499,13 +467,13 @@ static void test_managers_and_auditors_edit_nothing(void **state)
         static const char *const pages[] = {"/admin/org/employee?code=E2", "/admin/org/employee",
                                             "/admin/org/unit?code=U3", "/admin/org/direction",
                                             "/admin/org/workplace?code=W1"};
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         char before[4096], after[4096];
 
         org_state(fx, before, sizeof(before));
         for (int k = 0; k < 2; k++) {
-                sign_in(fx, k ? "auditor" : "manager", k ? PW_AUDITOR : PW_MANAGER, &b);
+                assert_sign_in(&fx->w, k ? "auditor" : "manager", k ? PW_AUDITOR : PW_MANAGER, &b);
                 for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
                         assert_int_equal(
                             webtest_browse_status(&fx->w, &b, "GET", pages[i], NULL, false), 403);
@@ -525,14 +493,14 @@ static void test_managers_and_auditors_edit_nothing(void **state)
 
 static void test_forms_need_the_session_csrf(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b, other;
         struct web_response resp;
         char before[4096], after[4096];
         const char *form = "orig=E2&personal_no=E2&full_name=x&position=y&unit=U3";
 
-        sign_in(fx, "admin", PW_ADMIN, &b);
-        sign_in(fx, "admin", PW_ADMIN, &other);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &other);
         org_state(fx, before, sizeof(before));
         /* none */
         webtest_browse(&fx->w, &b, "POST", "/admin/org/employee", NULL, form, false, &resp);
@@ -563,11 +531,11 @@ static void test_names_are_escaped(void **state)
         static const char *const evil = "<script>alert(1)</script> \"O'Brien\" & Co";
         static const char *const escaped =
             "&lt;script&gt;alert(1)&lt;/script&gt; &quot;O&#39;Brien&quot; &amp; Co";
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         struct web_response resp;
 
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
         assert_int_equal(post_status(fx, &b, "/admin/org/employee", "orig", "", "personal_no", "E9",
                                      "full_name", evil, "position", evil, "unit", "U3", NULL),
                          303);
@@ -595,12 +563,12 @@ static void test_names_are_escaped(void **state)
 
 static void test_changes_are_audited(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         struct web_response resp;
         char detail[1024];
 
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
         assert_int_equal(post_status(fx, &b, "/admin/org/employee", "orig", "", "personal_no", "E7",
                                      "full_name", "Бондаренко Ірина", "position",
                                      "Начальник відділу", "unit", "U3", "is_head", "1", NULL),
@@ -661,7 +629,7 @@ static void test_changes_are_audited(void **state)
 /* ---- history ---- */
 
 /* Counted votes per unit (each unit's own) from the pre-aggregated counts. */
-static int64_t own_votes(struct fixture *fx, int64_t unit)
+static int64_t own_votes(struct webtest_fixture *fx, int64_t unit)
 {
         struct store_cut q = {.from_day = 20000101, .to_day = 30000101, .by = STORE_BY_UNIT};
         struct store_cut_row *rows = NULL;
@@ -678,7 +646,7 @@ static int64_t own_votes(struct fixture *fx, int64_t unit)
 
 static void test_moving_an_employee_keeps_old_votes_in_old_unit(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest_browser b;
         char label[PERIOD_LABEL_MAX];
         struct period month;
@@ -686,10 +654,10 @@ static void test_moving_an_employee_keeps_old_votes_in_old_unit(void **state)
 
         /* a vote for E2 while in the grandchild */
         assert_vote_status(&fx->w, "/r/" TOK_E2, "level=3", 303);
-        assert_int_equal(own_votes(fx, fx->grandchild), 1);
+        assert_int_equal(own_votes(fx, fx->city.grandchild), 1);
 
         /* E2 moves to the sibling through the form */
-        sign_in(fx, "admin", PW_ADMIN, &b);
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &b);
         assert_int_equal(post_status(fx, &b, "/admin/org/employee", "orig", "E2", "personal_no",
                                      "E2", "full_name", E2_NAME, "position", "Адміністратор",
                                      "unit", "U4", NULL),
@@ -701,25 +669,24 @@ static void test_moving_an_employee_keeps_old_votes_in_old_unit(void **state)
         assert_vote_status(&fx->w, "/r/" TOK_E2, "level=1", 303);
 
         assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM votes WHERE counted = 1"), 2);
-        assert_int_equal(own_votes(fx, fx->grandchild), 1);
-        assert_int_equal(own_votes(fx, fx->sibling), 1);
+        assert_int_equal(own_votes(fx, fx->city.grandchild), 1);
+        assert_int_equal(own_votes(fx, fx->city.sibling), 1);
 
         /* the report by unit, each summing its subtree: the old vote stays with the child's
          * subtree, the new one counts for the sibling's, both for the root */
         webtest_month_label(false, &month, label, sizeof(label));
         report = webtest_report(&fx->w, label);
-        assert_int_equal(webtest_unit_count(report, fx->grandchild, "total"), 1);
-        assert_int_equal(webtest_unit_count(report, fx->child, "total"), 1);
-        assert_int_equal(webtest_unit_count(report, fx->sibling, "total"), 1);
-        assert_int_equal(webtest_unit_count(report, fx->root, "total"), 2);
+        assert_int_equal(webtest_unit_count(report, fx->city.grandchild, "total"), 1);
+        assert_int_equal(webtest_unit_count(report, fx->city.child, "total"), 1);
+        assert_int_equal(webtest_unit_count(report, fx->city.sibling, "total"), 1);
+        assert_int_equal(webtest_unit_count(report, fx->city.root, "total"), 2);
         json_decref(report);
 }
 
 int main(void)
 {
-        const char *env = getenv("OTSINKA_ASSETS");
         const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, webtest_teardown)
             T(test_admin_adds_and_changes_each_kind),
             T(test_refused_forms_keep_the_input_and_change_nothing),
             T(test_official_edits_only_own_subtree),
@@ -731,9 +698,5 @@ int main(void)
 #undef T
         };
 
-        snprintf(assets, sizeof(assets), "%s", env && *env ? env : TEST_SOURCE_DIR "/assets");
-        if (sodium_init() < 0 || period_set_zone("Europe/Kyiv") < 0)
-                return 1;
-        log_set_max_level(LOG_LEVEL_WARN);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return webtest_run_group(tests, LOG_LEVEL_WARN);
 }

@@ -7,7 +7,6 @@
  * WWW-Authenticate and never the public answer, and too many wrong ones from an address 429;
  * tokens open no administration page and send no form. */
 #include <errno.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -39,64 +38,41 @@
 #define TEXT_UNIT_RULE "Токену керівника потрібен підрозділ"
 #define TEXT_BAD_EXPIRY "Останній день має бути сьогодні або пізніше"
 
-static char assets[PATH_MAX];
-
 /* root → child → grandchild (E2, one vote), and the sibling (E4, one vote). */
 struct fixture {
         struct webtest w;
-        int64_t root, child, grandchild, sibling;
+        struct webtest_city city;
         struct webtest_browser admin;
         char label[PERIOD_LABEL_MAX]; /* this month */
 };
 
-static void seed(struct fixture *fx)
+static void seed(void *fixture)
 {
+        struct fixture *fx = fixture;
         struct store *s = fx->w.store;
         const struct store_ops *o = s->ops;
         struct period month;
         int64_t e2, e4;
 
-        fx->root = webtest_add_unit(s, 0, "Міська рада");
-        fx->child = webtest_add_unit(s, fx->root, "Департамент адміністративних послуг");
-        fx->grandchild = webtest_add_unit(s, fx->child, "Відділ обслуговування громадян (ЦНАП)");
-        fx->sibling = webtest_add_unit(s, fx->root, "Відділ пільг і компенсацій");
+        webtest_add_city(s, NULL, &fx->city);
         e2 = webtest_add_employee(s, "E2", "Коваленко Олена Петрівна", "Адміністратор",
-                                  fx->grandchild, false);
-        e4 = webtest_add_employee(s, "E4", "Лисенко Віктор Петрович", "Спеціаліст", fx->sibling,
-                                  false);
+                                  fx->city.grandchild, false);
+        e4 = webtest_add_employee(s, "E4", "Лисенко Віктор Петрович", "Спеціаліст",
+                                  fx->city.sibling, false);
         assert_int_equal(o->token_add(s, TOK_E2, e2, NULL, VOTE_CHANNEL_QR_PRINTED), 0);
         assert_int_equal(o->token_add(s, TOK_E4, e4, NULL, VOTE_CHANNEL_QR_PRINTED), 0);
         assert_vote_status(&fx->w, "/r/" TOK_E2, "level=3", 303);
         fx->w.phone_cookie[0] = 0;
         assert_vote_status(&fx->w, "/r/" TOK_E4, "level=1", 303);
         webtest_add_user(&fx->w, "admin", PW_ADMIN, "admin", 0);
-        webtest_add_user(&fx->w, "manager", PW_MANAGER, "manager", fx->child);
+        webtest_add_user(&fx->w, "manager", PW_MANAGER, "manager", fx->city.child);
         webtest_month_label(false, &month, fx->label, sizeof(fx->label));
+        assert_sign_in(&fx->w, "admin", PW_ADMIN, &fx->admin);
 }
 
 static int setup(void **state)
 {
-        struct fixture *fx = calloc(1, sizeof(*fx));
-
-        if (!fx)
-                return -1;
-        if (webtest_open(&fx->w, "otsinka-tokens", assets, NULL) < 0) {
-                free(fx);
-                return -1;
-        }
-        *state = fx;
-        seed(fx);
-        assert_int_equal(webtest_sign_in(&fx->w, "admin", PW_ADMIN, &fx->admin), 303);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fixture *fx = *state;
-
-        webtest_close(&fx->w);
-        free(fx);
-        return 0;
+        return webtest_setup(state, sizeof(struct fixture), "otsinka-tokens", NULL, seed);
 }
 
 /* ---- helpers ---- */
@@ -305,7 +281,7 @@ static void test_only_administrators_reach_the_page(void **state)
         assert_string_equal(resp.location, "/login");
         web_response_finish(&resp);
 
-        assert_int_equal(webtest_sign_in(&fx->w, "manager", PW_MANAGER, &manager), 303);
+        assert_sign_in(&fx->w, "manager", PW_MANAGER, &manager);
         assert_int_equal(
             webtest_browse_status(&fx->w, &manager, "GET", "/admin/tokens", NULL, false), 403);
         /* the manager's session token, from their dashboard's sign-out form */
@@ -341,7 +317,7 @@ static void test_form_rules(void **state)
         /* a manager's token needs a unit, an auditor's takes none */
         assert_int_equal(make_token(fx, "name=x&role=manager&unit=", text), 400);
         assert_string_equal(text, "");
-        snprintf(form, sizeof(form), "name=x&role=auditor&unit=U%lld", (long long)fx->child);
+        snprintf(form, sizeof(form), "name=x&role=auditor&unit=U%lld", (long long)fx->city.child);
         webtest_browse(&fx->w, &fx->admin, "POST", "/admin/tokens/add", NULL, form, true, &resp);
         assert_int_equal(resp.status, 400);
         assert_contains(resp.body, TEXT_UNIT_RULE);
@@ -415,13 +391,13 @@ static void test_manager_token_sees_its_subtree_only(void **state)
         json_t *root;
 
         snprintf(form, sizeof(form), "name=cnap+portal&role=manager&unit=U%lld",
-                 (long long)fx->child);
+                 (long long)fx->city.child);
         must_make(fx, form, text);
 
-        assert_int_equal(cut_status(fx, text, fx->child), 200);
-        assert_int_equal(cut_status(fx, text, fx->grandchild), 200);
-        assert_int_equal(cut_status(fx, text, fx->sibling), 403);
-        assert_int_equal(cut_status(fx, text, fx->root), 403);
+        assert_int_equal(cut_status(fx, text, fx->city.child), 200);
+        assert_int_equal(cut_status(fx, text, fx->city.grandchild), 200);
+        assert_int_equal(cut_status(fx, text, fx->city.sibling), 403);
+        assert_int_equal(cut_status(fx, text, fx->city.root), 403);
 
         /* no unit asked: the token's own subtree, with E2 only */
         {
@@ -433,14 +409,14 @@ static void test_manager_token_sees_its_subtree_only(void **state)
         assert_int_equal(resp.status, 200);
         root = json_loadb(resp.body, resp.body_len, 0, NULL);
         assert_non_null(root);
-        assert_int_equal(json_integer_value(json_object_get(root, "unit")), fx->child);
+        assert_int_equal(json_integer_value(json_object_get(root, "unit")), fx->city.child);
         assert_int_equal(json_array_size(json_object_get(root, "rows")), 1);
         json_decref(root);
         web_response_finish(&resp);
 
-        snprintf(unit, sizeof(unit), "%lld", (long long)fx->sibling);
+        snprintf(unit, sizeof(unit), "%lld", (long long)fx->city.sibling);
         assert_int_equal(bearer_status(fx, text, "/reports/monthly.csv", monthly), 403);
-        snprintf(unit, sizeof(unit), "%lld", (long long)fx->grandchild);
+        snprintf(unit, sizeof(unit), "%lld", (long long)fx->city.grandchild);
         assert_int_equal(bearer_status(fx, text, "/reports/monthly.csv", monthly), 200);
 }
 
@@ -618,9 +594,8 @@ static void test_token_is_read_only(void **state)
 
 int main(void)
 {
-        const char *env = getenv("OTSINKA_ASSETS");
         const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, webtest_teardown)
             T(test_admin_makes_a_token_shown_once),
             T(test_token_text_is_not_in_the_database_file),
             T(test_only_administrators_reach_the_page),
@@ -635,9 +610,5 @@ int main(void)
 #undef T
         };
 
-        snprintf(assets, sizeof(assets), "%s", env && *env ? env : TEST_SOURCE_DIR "/assets");
-        if (sodium_init() < 0 || period_set_zone("Europe/Kyiv") < 0)
-                return 1;
-        log_set_max_level(LOG_LEVEL_ERROR);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return webtest_run_group(tests, LOG_LEVEL_ERROR);
 }

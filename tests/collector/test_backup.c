@@ -3,7 +3,6 @@
  * backup` runs beside a serving collector: it must finish however steadily votes come in, and
  * the copy must be whole. (tests/collector/backup.sh does the same over HTTPS end to end.) */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,8 +17,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sodium.h>
-#include <sqlite3.h>
 
 #include "collector.h"
 #include "log.h"
@@ -33,35 +30,21 @@
 #define BALLAST_BYTES 8000000 /* a database of some 2000 pages: many steps of a paged copy */
 #define FINISH_WITHIN_S 30
 
-static char assets[PATH_MAX];
-
-static int setup(void **state)
+static void seed(void *fixture)
 {
-        struct webtest *w = calloc(1, sizeof(*w));
+        struct webtest *w = fixture;
         int64_t unit, e2;
 
-        if (!w)
-                return -1;
-        if (webtest_open(w, "otsinka-backup", assets, NULL) < 0) {
-                free(w);
-                return -1;
-        }
-        *state = w;
-        unit = webtest_add_unit(w->store, 0, "Міська рада");
+        unit = webtest_add_unit(w->store, 0, WEBTEST_CITY_ROOT);
         e2 = webtest_add_employee(w->store, "E2", "Коваленко Олена Петрівна", "Адміністратор ЦНАП",
                                   unit, false);
         assert_int_equal(
             w->store->ops->token_add(w->store, TOK_E2, e2, NULL, VOTE_CHANNEL_QR_PRINTED), 0);
-        return 0;
 }
 
-static int teardown(void **state)
+static int setup(void **state)
 {
-        struct webtest *w = *state;
-
-        webtest_close(w);
-        free(w);
-        return 0;
+        return webtest_setup(state, sizeof(struct webtest), "otsinka-backup", NULL, seed);
 }
 
 /* The serving collector: its own connection, writing as fast as it can until told to stop. */
@@ -105,21 +88,6 @@ static void *backup_run(void *arg)
         return NULL;
 }
 
-static int64_t query_int(const char *path, const char *sql)
-{
-        sqlite3 *db = NULL;
-        sqlite3_stmt *st = NULL;
-        int64_t v;
-
-        assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return v;
-}
-
 static void test_backup_finishes_while_votes_keep_coming(void **state)
 {
         struct webtest *w = *state;
@@ -127,7 +95,7 @@ static void test_backup_finishes_while_votes_keep_coming(void **state)
         struct backup_job job = {.r = 1};
         pthread_t writer_thread, backup_thread;
         struct store *collector = NULL;
-        char sql[128];
+        char sql[128], check[64];
         bool finished = false;
         long writes_before, writes_during;
 
@@ -168,36 +136,21 @@ static void test_backup_finishes_while_votes_keep_coming(void **state)
         assert_true(writes_during > 0);
 
         /* a whole, standalone copy */
-        assert_int_equal(query_int(job.path, "SELECT COUNT(*) FROM votes"), 5);
-        assert_int_equal(
-            query_int(job.path, "SELECT length(value) FROM meta WHERE key = 'test.ballast'"),
-            BALLAST_BYTES);
-        {
-                sqlite3 *db = NULL;
-                sqlite3_stmt *st = NULL;
-
-                assert_int_equal(sqlite3_open_v2(job.path, &db, SQLITE_OPEN_READONLY, NULL),
-                                 SQLITE_OK);
-                assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
-                                 SQLITE_OK);
-                assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-                assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
-                sqlite3_finalize(st);
-                sqlite3_close(db);
-        }
+        assert_int_equal(webtest_file_query(job.path, NULL, 0, "SELECT COUNT(*) FROM votes"), 5);
+        assert_int_equal(webtest_file_query(job.path, NULL, 0,
+                                            "SELECT length(value) FROM meta"
+                                            " WHERE key = 'test.ballast'"),
+                         BALLAST_BYTES);
+        webtest_file_query(job.path, check, sizeof(check), "PRAGMA integrity_check");
+        assert_string_equal(check, "ok");
 }
 
 int main(void)
 {
-        const char *env = getenv("OTSINKA_ASSETS");
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_backup_finishes_while_votes_keep_coming, setup,
-                                            teardown),
+                                            webtest_teardown),
         };
 
-        snprintf(assets, sizeof(assets), "%s", env && *env ? env : TEST_SOURCE_DIR "/assets");
-        if (sodium_init() < 0 || period_set_zone("Europe/Kyiv") < 0)
-                return 1;
-        log_set_max_level(LOG_LEVEL_WARN);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return webtest_run_group(tests, LOG_LEVEL_WARN);
 }

@@ -5,7 +5,6 @@
  * flagged and counted in no report, and /metrics tells the operator what happened and to whom
  * it answers. */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,30 +42,20 @@
 #define TEXT_ALREADY_VOTED "Ви вже оцінили цього працівника."
 #define FT_LEN 60 /* "<10 digits>-<16 hex>-<32 hex>", as collector/web.c makes it */
 
-static char assets[PATH_MAX];
-
 /* root → child → grandchild (E2, E3, terminal T1 at W1), and the sibling (E4). */
-struct fixture {
-        struct webtest w;
-        int64_t root, child, grandchild, sibling;
-};
-
-static void seed(struct fixture *fx)
+static void seed(struct webtest_fixture *fx)
 {
         struct store *s = fx->w.store;
         const struct store_ops *o = s->ops;
         int64_t e2, e3, e4, wp;
 
-        fx->root = webtest_add_unit(s, 0, "Міська рада");
-        fx->child = webtest_add_unit(s, fx->root, "Департамент адміністративних послуг");
-        fx->grandchild = webtest_add_unit(s, fx->child, "Відділ обслуговування громадян (ЦНАП)");
-        fx->sibling = webtest_add_unit(s, fx->root, "Відділ пільг і компенсацій");
-        e2 = webtest_add_employee(s, "E2", E2_NAME, "Адміністратор ЦНАП", fx->grandchild, false);
+        e2 = webtest_add_employee(s, "E2", E2_NAME, "Адміністратор ЦНАП", fx->city.grandchild,
+                                  false);
         e3 = webtest_add_employee(s, "E3", "Мельник Тарас Іванович", "Адміністратор ЦНАП",
-                                  fx->grandchild, false);
+                                  fx->city.grandchild, false);
         e4 = webtest_add_employee(s, "E4", "Лисенко Віктор Петрович", "Головний спеціаліст",
-                                  fx->sibling, false);
-        assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", fx->grandchild, 0, &wp), 0);
+                                  fx->city.sibling, false);
+        assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", fx->city.grandchild, 0, &wp), 0);
         assert_int_equal(o->terminal_add(s, "T1", "W1", SECRET), 0);
         assert_int_equal(o->token_add(s, TOK_E2, e2, "W1", VOTE_CHANNEL_QR_PRINTED), 0);
         assert_int_equal(o->token_add(s, TOK_E3, e3, "W1", VOTE_CHANNEL_QR_PRINTED), 0);
@@ -75,26 +64,7 @@ static void seed(struct fixture *fx)
 
 static int setup(void **state)
 {
-        struct fixture *fx = calloc(1, sizeof(*fx));
-
-        if (!fx)
-                return -1;
-        if (webtest_open(&fx->w, "otsinka-integrity", assets, NULL) < 0) {
-                free(fx);
-                return -1;
-        }
-        *state = fx;
-        seed(fx);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fixture *fx = *state;
-
-        webtest_close(&fx->w);
-        free(fx);
-        return 0;
+        return webtest_setup_city(state, "otsinka-integrity", NULL, seed);
 }
 
 /* ---- helpers ---- */
@@ -124,7 +94,7 @@ static void vote_without_cookie(struct webtest *w, const char *path, const char 
         " ORDER BY v.id LIMIT 1 OFFSET %d"
 
 /* The employee's nth vote was flagged want_flag ("NULL" for none) and counts or not. */
-static void assert_vote_flag(struct fixture *fx, const char *employee, int nth,
+static void assert_vote_flag(struct webtest_fixture *fx, const char *employee, int nth,
                              const char *want_flag, int64_t want_counted)
 {
         char flag[32];
@@ -139,24 +109,9 @@ static void assert_vote_flag(struct fixture *fx, const char *employee, int nth,
         assert_int_equal(counted, want_counted);
 }
 
-/* The counted votes of a unit's subtree this month, as the public report shows them. */
-static int64_t report_total(struct fixture *fx, int64_t unit)
-{
-        char label[PERIOD_LABEL_MAX];
-        struct period month;
-        json_t *r;
-        int64_t n;
-
-        webtest_month_label(false, &month, label, sizeof(label));
-        r = webtest_report(&fx->w, label);
-        n = webtest_unit_count(r, unit, "total");
-        json_decref(r);
-        return n;
-}
-
 /* A form token signed with the collector's own key, as collector/web.c makes one: a test
  * may make one with any expiry, which a client cannot. */
-static void signed_form_token(struct fixture *fx, int64_t expires, char ft[FT_LEN + 1])
+static void signed_form_token(struct webtest_fixture *fx, int64_t expires, char ft[FT_LEN + 1])
 {
         uint8_t mac[16];
         char hex[33];
@@ -181,7 +136,7 @@ static void set_string(char **field, const char *value)
 
 static void test_form_sent_twice_stores_one_vote(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         char ft[WEBTEST_FORM_TOKEN_MAX];
         struct web_response resp;
 
@@ -198,12 +153,12 @@ static void test_form_sent_twice_stores_one_vote(void **state)
 
         assert_int_equal(webtest_vote_count(&fx->w), 1);
         assert_int_equal(webtest_db_int(&fx->w, "SELECT level FROM votes"), 3);
-        assert_int_equal(report_total(fx, fx->grandchild), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 1);
 }
 
 static void test_forged_or_stale_form_is_refused(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         int64_t now = time(NULL);
         char ft[WEBTEST_FORM_TOKEN_MAX], bad[12][WEBTEST_FORM_TOKEN_MAX + 16];
         char signed_future[FT_LEN + 1];
@@ -275,7 +230,7 @@ static void test_forged_or_stale_form_is_refused(void **state)
  * for a vote that was never kept. */
 static void test_form_sent_again_after_a_store_failure_votes(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         char ft[WEBTEST_FORM_TOKEN_MAX];
         struct web_response resp;
 
@@ -298,7 +253,7 @@ static void test_form_sent_again_after_a_store_failure_votes(void **state)
         assert_int_equal(resp.status, 303);
         web_response_finish(&resp);
         assert_int_equal(webtest_vote_count(&fx->w), 1);
-        assert_int_equal(report_total(fx, fx->grandchild), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 1);
 }
 
 /* ---- forms sent at the same moment (the store commits them together) ---- */
@@ -361,7 +316,7 @@ static void *race_post_run(void *arg)
  * again votes. */
 static void test_forms_sent_at_once_are_kept_or_undone_one_by_one(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         char ft[RACE_FORMS][WEBTEST_FORM_TOKEN_MAX], cookie[RACE_FORMS][128];
         struct race_post posts[2 * RACE_FORMS];
         pthread_t threads[2 * RACE_FORMS];
@@ -382,8 +337,8 @@ static void test_forms_sent_at_once_are_kept_or_undone_one_by_one(void **state)
         for (int i = 0; i < 2 * RACE_FORMS; i++) {
                 int form = i / 2;
 
-                posts[i] = (struct race_post){&fx->w, &start, cookie[form], ft[form],
-                                              form % 2 ? 1 : 3, 0};
+                posts[i] =
+                    (struct race_post){&fx->w, &start, cookie[form], ft[form], form % 2 ? 1 : 3, 0};
                 assert_int_equal(pthread_create(&threads[i], NULL, race_post_run, &posts[i]), 0);
         }
         for (int i = 0; i < 2 * RACE_FORMS; i++)
@@ -395,7 +350,8 @@ static void test_forms_sent_at_once_are_kept_or_undone_one_by_one(void **state)
         assert_int_equal(webtest_vote_count(&fx->w), RACE_FORMS / 2);
         assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM votes WHERE level = 3"),
                          RACE_FORMS / 2);
-        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM form_tokens"), RACE_FORMS / 2);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM form_tokens"),
+                         RACE_FORMS / 2);
 
         /* the disk mended, the forms that failed are sent again, and vote */
         webtest_db_exec(&fx->w, "DROP TRIGGER forms_fail");
@@ -406,14 +362,14 @@ static void test_forms_sent_at_once_are_kept_or_undone_one_by_one(void **state)
                 web_response_finish(&resp);
         }
         assert_int_equal(webtest_vote_count(&fx->w), RACE_FORMS);
-        assert_int_equal(report_total(fx, fx->grandchild), RACE_FORMS);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), RACE_FORMS);
 }
 
 /* ---- one phone, one vote per employee per interval ---- */
 
 static void test_one_vote_per_phone_per_employee(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct web_response resp;
 
         assert_vote_status(&fx->w, "/r/" TOK_E2, "level=3", 303);
@@ -432,12 +388,12 @@ static void test_one_vote_per_phone_per_employee(void **state)
         new_phone(&fx->w);
         assert_vote_status(&fx->w, "/r/" TOK_E2, "level=2", 303);
         assert_int_equal(webtest_vote_count(&fx->w), 3);
-        assert_int_equal(report_total(fx, fx->grandchild), 3);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 3);
 }
 
 static void test_vote_interval_passes(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
 
         /* a one-second interval: refused within it, taken after it */
         fx->w.cfg.vote_interval_s = 1;
@@ -454,14 +410,14 @@ static void test_vote_interval_passes(void **state)
         assert_int_equal(webtest_vote_count(&fx->w), 10);
         assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM votes WHERE flag IS NULL"),
                          10);
-        assert_int_equal(report_total(fx, fx->grandchild), 10);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 10);
 }
 
 /* ---- flagged, never dropped ---- */
 
 static void test_phone_without_cookie_is_flagged(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct web_response resp;
 
         vote_without_cookie(&fx->w, "/r/" TOK_E2, "level=1", &resp);
@@ -477,17 +433,17 @@ static void test_phone_without_cookie_is_flagged(void **state)
         assert_int_equal(webtest_vote_count(&fx->w), 2);
 
         /* in no report until an official counts them; a phone with a cookie counts at once */
-        assert_int_equal(report_total(fx, fx->grandchild), 0);
-        assert_int_equal(report_total(fx, fx->root), 0);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 0);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.root), 0);
         new_phone(&fx->w);
         assert_vote_status(&fx->w, "/r/" TOK_E2, "level=3", 303);
         assert_vote_flag(fx, "E2", 2, "NULL", 1);
-        assert_int_equal(report_total(fx, fx->grandchild), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 1);
 }
 
 static void test_many_votes_from_one_address_are_flagged(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
 
         fx->w.cfg.address_votes_per_hour = 3;
         /* four phones behind one address (a shared Wi-Fi, or one person with four browsers) */
@@ -509,15 +465,15 @@ static void test_many_votes_from_one_address_are_flagged(void **state)
         assert_vote_flag(fx, "E2", 4, "NULL", 1);
 
         assert_int_equal(webtest_vote_count(&fx->w), 6);
-        assert_int_equal(report_total(fx, fx->grandchild), 4);
-        assert_int_equal(report_total(fx, fx->sibling), 0);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 4);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.sibling), 0);
 }
 
 static void test_burst_for_one_employee_is_flagged(void **state)
 {
         static const char *const addrs[] = {"198.51.100.1", "198.51.100.2", "198.51.100.3",
                                             "198.51.100.4", "198.51.100.5"};
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         int64_t t = (int64_t)time(NULL) * 1000;
         struct proto_vote tv[5];
         struct proto_batch b = {.terminal = "T1", .sent_at_ms = t, .n_votes = 5, .votes = tv};
@@ -555,7 +511,7 @@ static void test_burst_for_one_employee_is_flagged(void **state)
         new_phone(&fx->w);
         assert_vote_status(&fx->w, "/r/" TOK_E3, "level=3", 303);
         assert_vote_flag(fx, "E3", 0, "NULL", 1);
-        assert_int_equal(report_total(fx, fx->grandchild), 5 + 3 + 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 5 + 3 + 1);
 }
 
 /* Working hours "HH:MM-HH:MM" an hour or more away from now (city time), or around now. */
@@ -579,7 +535,7 @@ static void hours_window(bool around_now, char *buf, size_t n)
 
 static void test_vote_outside_working_hours_is_flagged(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         char hours[48];
 
         hours_window(false, hours, sizeof(hours));
@@ -595,12 +551,12 @@ static void test_vote_outside_working_hours_is_flagged(void **state)
         assert_vote_status(&fx->w, "/r/" TOK_E2, "level=2", 303);
         assert_vote_flag(fx, "E2", 1, "NULL", 1);
         assert_int_equal(webtest_vote_count(&fx->w), 2);
-        assert_int_equal(report_total(fx, fx->grandchild), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 1);
 }
 
 static void test_terminal_vote_without_shift_is_flagged(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         int64_t t = (int64_t)time(NULL) * 1000;
         struct proto_vote v[2] = {0};
         struct proto_batch b = {.terminal = "T1", .sent_at_ms = t, .n_votes = 2, .votes = v};
@@ -631,8 +587,8 @@ static void test_terminal_vote_without_shift_is_flagged(void **state)
         assert_int_equal(webtest_vote_count(&fx->w), 2);
         assert_vote_flag(fx, "E2", 0, "no_shift", 0);
         assert_vote_flag(fx, "E2", 1, "NULL", 1);
-        assert_int_equal(report_total(fx, fx->grandchild), 1);
-        assert_int_equal(report_total(fx, fx->root), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.grandchild), 1);
+        assert_int_equal(webtest_month_total(&fx->w, fx->city.root), 1);
 }
 
 /* ---- /metrics ---- */
@@ -658,7 +614,7 @@ static int metrics(struct webtest *w, const char *auth, char *buf, size_t n)
 
 static void test_metrics_count_what_happened(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         char text[16384];
         struct web_response resp;
         char *body = NULL;
@@ -710,7 +666,7 @@ static void test_metrics_are_for_loopback_or_the_token(void **state)
             "Basic m3tr1cs-t0ken-Zq97",
             "m3tr1cs-t0ken-Zq97",
         };
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
 
         /* no token configured: another host gets nothing, whatever it sends */
         assert_int_equal(metrics(&fx->w, NULL, NULL, 0), 403);
@@ -736,9 +692,8 @@ static void test_metrics_are_for_loopback_or_the_token(void **state)
 
 int main(void)
 {
-        const char *env = getenv("OTSINKA_ASSETS");
         const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, webtest_teardown)
             T(test_form_sent_twice_stores_one_vote),
             T(test_forged_or_stale_form_is_refused),
             T(test_form_sent_again_after_a_store_failure_votes),
@@ -755,9 +710,5 @@ int main(void)
 #undef T
         };
 
-        snprintf(assets, sizeof(assets), "%s", env && *env ? env : TEST_SOURCE_DIR "/assets");
-        if (sodium_init() < 0 || period_set_zone("Europe/Kyiv") < 0)
-                return 1;
-        log_set_max_level(LOG_LEVEL_WARN);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return webtest_run_group(tests, LOG_LEVEL_WARN);
 }

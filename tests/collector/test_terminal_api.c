@@ -8,7 +8,6 @@
  * call for it. */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -42,7 +41,7 @@
 #define AUTH1 "Bearer T1:" SECRET1
 #define E2_NAME "Коваленко Олена Петрівна"
 #define E2_POSITION "Адміністратор ЦНАП"
-#define GRANDCHILD_NAME "Відділ обслуговування громадян (ЦНАП)"
+#define GRANDCHILD_NAME WEBTEST_CITY_GRANDCHILD
 #define TEXT_EXPIRED "Цей QR-код уже застарів."
 #define TEXT_REVOKED "Цей QR-код більше не діє."
 /* boot ids: two boots of T1 and one the collector never heard of */
@@ -52,61 +51,31 @@
 #define SHIFT "0190a1b2-0000-7000-8000-000000000001"
 #define DAY_MS (INT64_C(86400) * 1000)
 
-static char assets[PATH_MAX];
-
 /* The organisation: root → child → grandchild, and a sibling of child. W1 is at the
  * grandchild (T1 stands there), W2 at the child (T2), W3 at the sibling. */
-struct fixture {
-        struct webtest w;
-        int64_t root, child, grandchild, sibling; /* unit ids */
-};
-
-static void seed(struct fixture *fx)
+static void seed(struct webtest_fixture *fx)
 {
         struct store *s = fx->w.store;
         const struct store_ops *o = s->ops;
         int64_t wp;
 
-        fx->root = webtest_add_unit(s, 0, "Міська рада");
-        fx->child = webtest_add_unit(s, fx->root, "Департамент адміністративних послуг");
-        fx->grandchild = webtest_add_unit(s, fx->child, GRANDCHILD_NAME);
-        fx->sibling = webtest_add_unit(s, fx->root, "Відділ пільг і компенсацій");
         webtest_add_employee(s, "E1", "Шевчук Андрій Миколайович", "Директор департаменту",
-                             fx->child, true);
-        webtest_add_employee(s, "E2", E2_NAME, E2_POSITION, fx->grandchild, false);
+                             fx->city.child, true);
+        webtest_add_employee(s, "E2", E2_NAME, E2_POSITION, fx->city.grandchild, false);
         webtest_add_employee(s, "E3", "Мельник Тарас Іванович", "Адміністратор ЦНАП",
-                             fx->grandchild, false);
-        webtest_add_employee(s, "E4", "Лисенко Віктор Петрович", "Головний спеціаліст", fx->sibling,
-                             false);
-        assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", fx->grandchild, 0, &wp), 0);
-        assert_int_equal(o->workplace_add(s, "W2", "Кабінет 2", fx->child, 0, &wp), 0);
-        assert_int_equal(o->workplace_add(s, "W3", "Кабінет 3", fx->sibling, 0, &wp), 0);
+                             fx->city.grandchild, false);
+        webtest_add_employee(s, "E4", "Лисенко Віктор Петрович", "Головний спеціаліст",
+                             fx->city.sibling, false);
+        assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", fx->city.grandchild, 0, &wp), 0);
+        assert_int_equal(o->workplace_add(s, "W2", "Кабінет 2", fx->city.child, 0, &wp), 0);
+        assert_int_equal(o->workplace_add(s, "W3", "Кабінет 3", fx->city.sibling, 0, &wp), 0);
         assert_int_equal(o->terminal_add(s, "T1", "W1", SECRET1), 0);
         assert_int_equal(o->terminal_add(s, "T2", "W2", SECRET2), 0);
 }
 
 static int setup(void **state)
 {
-        struct fixture *fx = calloc(1, sizeof(*fx));
-
-        if (!fx)
-                return -1;
-        if (webtest_open(&fx->w, "otsinka-terminal-api", assets, PUBLIC_URL) < 0) {
-                free(fx);
-                return -1;
-        }
-        *state = fx;
-        seed(fx);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fixture *fx = *state;
-
-        webtest_close(&fx->w);
-        free(fx);
-        return 0;
+        return webtest_setup_city(state, "otsinka-terminal-api", PUBLIC_URL, seed);
 }
 
 /* ---- helpers ---- */
@@ -118,63 +87,6 @@ static int64_t real_ms(void)
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
-
-/* The database file itself, read or changed the way an auditor (or time) would. */
-static sqlite3 *db_open(const char *path)
-{
-        sqlite3 *db = NULL;
-
-        assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-        sqlite3_busy_timeout(db, 5000);
-        return db;
-}
-
-static void db_exec(const char *path, const char *sql)
-{
-        sqlite3 *db = db_open(path);
-        char *msg = NULL;
-
-        if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-                print_error("%s: %s\n", sql, msg ? msg : "?");
-        assert_null(msg);
-        sqlite3_close(db);
-}
-
-/* The first column of the first row of a query: as text into buf ("NULL" for a NULL), and
- * as an integer (INT64_MIN for a NULL). Fails when there is no row. */
-__attribute__((format(printf, 4, 5))) static int64_t db_query(const char *path, char *buf, size_t n,
-                                                              const char *fmt, ...)
-{
-        char sql[1024];
-        sqlite3 *db = db_open(path);
-        sqlite3_stmt *st = NULL;
-        int64_t v = INT64_MIN;
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(sql, sizeof(sql), fmt, ap);
-        va_end(ap);
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-                print_error("%s: %s\n", sql, sqlite3_errmsg(db));
-        assert_non_null(st);
-        if (sqlite3_step(st) != SQLITE_ROW) {
-                print_error("no row: %s\n", sql);
-                fail();
-        }
-        if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-                v = sqlite3_column_int64(st, 0);
-        if (buf)
-                snprintf(buf, n, "%s",
-                         sqlite3_column_type(st, 0) == SQLITE_NULL
-                             ? "NULL"
-                             : (const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return v;
-}
-
-#define db_int(w, ...) db_query((w)->db, NULL, 0, __VA_ARGS__)
-#define db_text(w, buf, ...) db_query((w)->db, (buf), sizeof(buf), __VA_ARGS__)
 
 static void auth_of(char *buf, size_t n, const char *terminal, const char *secret)
 {
@@ -366,7 +278,7 @@ static void assert_default_settings(const struct roster_settings *s)
 
 static void test_pull_gives_workplace_subtree_and_key(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct roster ro = {0}, ro1 = {0};
         const struct roster_employee *e;
         char hex[2 * QRTOKEN_KEY_LEN + 1], db_hex[2 * QRTOKEN_KEY_LEN + 8];
@@ -391,7 +303,7 @@ static void test_pull_gives_workplace_subtree_and_key(void **state)
         assert_default_settings(&ro.settings);
         /* the key is the terminal's own, as kept */
         sodium_bin2hex(hex, sizeof(hex), ro.qr_key, sizeof(ro.qr_key));
-        db_text(&fx->w, db_hex, "SELECT lower(hex(qr_key)) FROM terminals WHERE id = 'T2'");
+        webtest_db_text(&fx->w, db_hex, "SELECT lower(hex(qr_key)) FROM terminals WHERE id = 'T2'");
         assert_string_equal(hex, db_hex);
 
         /* T1 stands at W1, in the grandchild: only its staff, and another key */
@@ -416,7 +328,7 @@ static void test_pull_carries_settings(void **state)
             {"terminal.thanks_s", "6"},       {"terminal.selection_s", "15"},
             {"terminal.one_tap", "1"},        {"terminal.lang", "en"},
         };
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct store *s = fx->w.store;
         struct roster ro = {0};
 
@@ -456,7 +368,7 @@ static void test_pull_carries_settings(void **state)
 
 static void test_pull_etag_and_304(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct store *s = fx->w.store;
         struct web_response resp;
         struct roster ro = {0};
@@ -516,7 +428,7 @@ static void test_pull_etag_and_304(void **state)
 
 static void test_pull_refuses_bad_credentials(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct web_response resp;
 
         pull(&fx->w, "T1", SECRET2, NULL, &resp);
@@ -534,7 +446,7 @@ static void test_pull_refuses_bad_credentials(void **state)
 
 static void test_revoked_terminal_is_refused(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct store *s = fx->w.store;
         struct proto_vote v = make_vote(3, "E2", real_ms());
         struct proto_batch b = {
@@ -577,7 +489,7 @@ static void test_revoked_terminal_is_refused(void **state)
 
 static void test_enroll_makes_a_working_terminal(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct store *s = fx->w.store;
         char code[ENROLL_CODE_MAX], code2[ENROLL_CODE_MAX], where[128], want[128];
         struct enroll_answer a = {0}, a2 = {0};
@@ -610,16 +522,16 @@ static void test_enroll_makes_a_working_terminal(void **state)
         send_batch(&fx->w, a.secret, &b, &ack, NULL, NULL);
         assert_int_equal(ack.results[0].status, PROTO_STORED);
         proto_ack_finish(&ack);
-        db_text(&fx->w, where,
-                "SELECT w.code || ' ' || v.terminal_id FROM votes v"
-                " JOIN workplaces w ON w.id = v.workplace_id WHERE v.uuid = '%s'",
-                v.vote.id.s);
+        webtest_db_text(&fx->w, where,
+                        "SELECT w.code || ' ' || v.terminal_id FROM votes v"
+                        " JOIN workplaces w ON w.id = v.workplace_id WHERE v.uuid = '%s'",
+                        v.vote.id.s);
         snprintf(want, sizeof(want), "W2 %s", a.terminal);
         assert_string_equal(where, want);
 
         /* the code works once */
         assert_int_equal(enroll_with(&fx->w, code, &a2), 403);
-        assert_int_equal(db_int(&fx->w, "SELECT COUNT(*) FROM terminals"), 3);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM terminals"), 3);
 
         /* another code makes another terminal, whose secret is its own */
         assert_int_equal(s->ops->enroll_code_add(s, "W3", 3600, code2, sizeof(code2)), 0);
@@ -634,10 +546,10 @@ static void test_enroll_makes_a_working_terminal(void **state)
         assert_string_equal(ro.workplace, "W3");
         roster_finish(&ro);
         /* only a hash of the secret is kept */
-        assert_int_equal(db_int(&fx->w,
-                                "SELECT COUNT(*) FROM terminals WHERE"
-                                " instr(secret_hash, CAST('%s' AS BLOB)) > 0",
-                                a2.secret),
+        assert_int_equal(webtest_db_int(&fx->w,
+                                        "SELECT COUNT(*) FROM terminals WHERE"
+                                        " instr(secret_hash, CAST('%s' AS BLOB)) > 0",
+                                        a2.secret),
                          0);
         sodium_memzero(&a, sizeof(a));
         sodium_memzero(&a2, sizeof(a2));
@@ -645,20 +557,20 @@ static void test_enroll_makes_a_working_terminal(void **state)
 
 static void test_enroll_refuses_expired_code(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct store *s = fx->w.store;
         char code[ENROLL_CODE_MAX];
         struct enroll_answer a = {0};
 
         /* a week's code, two weeks later */
         assert_int_equal(s->ops->enroll_code_add(s, "W1", 7 * 86400, code, sizeof(code)), 0);
-        db_exec(fx->w.db, "UPDATE enroll_codes SET expires_at = expires_at - 14 * 86400,"
-                          " created_at = created_at - 14 * 86400");
+        webtest_db_exec(&fx->w, "UPDATE enroll_codes SET expires_at = expires_at - 14 * 86400,"
+                                " created_at = created_at - 14 * 86400");
         assert_int_equal(enroll_with(&fx->w, code, &a), 403);
         /* a code that expired a second ago */
         assert_int_equal(s->ops->enroll_code_add(s, "W1", -1, code, sizeof(code)), 0);
         assert_int_equal(enroll_with(&fx->w, code, &a), 403);
-        assert_int_equal(db_int(&fx->w, "SELECT COUNT(*) FROM terminals"), 2);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM terminals"), 2);
         /* a fresh one still works */
         assert_int_equal(s->ops->enroll_code_add(s, "W1", 60, code, sizeof(code)), 0);
         assert_int_equal(enroll_with(&fx->w, code, &a), 200);
@@ -666,7 +578,7 @@ static void test_enroll_refuses_expired_code(void **state)
 
 static void test_enroll_is_rate_limited_per_address(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct store *s = fx->w.store;
         char code[ENROLL_CODE_MAX], wrong[ENROLL_CODE_MAX];
         struct enroll_answer a = {0};
@@ -688,7 +600,7 @@ static void test_enroll_is_rate_limited_per_address(void **state)
         enroll_post(&fx->w, body, &resp);
         webtest_assert_api_error(&resp, 429, "code:");
         web_response_finish(&resp);
-        assert_int_equal(db_int(&fx->w, "SELECT COUNT(*) FROM terminals"), 2);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM terminals"), 2);
 
         /* another address is not held up by it, and the code was not used up */
         fx->w.client_addr = "198.51.100.9";
@@ -717,7 +629,7 @@ static void test_enroll_refuses_malformed_requests(void **state)
         };
         static const char *const types[] = {NULL, "text/plain", "application/x-www-form-urlencoded",
                                             "application/jsonx"};
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct store *s = fx->w.store;
         char code[ENROLL_CODE_MAX], *body = NULL;
         struct enroll_answer a = {0};
@@ -741,7 +653,7 @@ static void test_enroll_refuses_malformed_requests(void **state)
         assert_int_equal(resp.status, 405);
         web_response_finish(&resp);
         free(body);
-        assert_int_equal(db_int(&fx->w, "SELECT COUNT(*) FROM terminals"), 2);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM terminals"), 2);
         /* none of that used the code up or locked the address out */
         assert_int_equal(enroll_with(&fx->w, code, &a), 200);
 }
@@ -750,7 +662,7 @@ static void test_enroll_refuses_malformed_requests(void **state)
 
 static void test_screen_page_takes_a_vote(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct web_response resp;
         char path[512], want[600], row[256], label[PERIOD_LABEL_MAX];
         struct period month;
@@ -771,15 +683,16 @@ static void test_screen_page_takes_a_vote(void **state)
         assert_string_equal(resp.location, want);
         web_response_finish(&resp);
         assert_int_equal(webtest_vote_count(&fx->w), 1);
-        db_text(&fx->w, row,
-                "SELECT v.channel || ' ' || e.personal_no || ' ' || IFNULL(w.code, '-') || ' ' ||"
-                " v.level FROM votes v JOIN employees e ON e.id = v.employee_id"
-                " LEFT JOIN workplaces w ON w.id = v.workplace_id");
+        webtest_db_text(
+            &fx->w, row,
+            "SELECT v.channel || ' ' || e.personal_no || ' ' || IFNULL(w.code, '-') || ' ' ||"
+            " v.level FROM votes v JOIN employees e ON e.id = v.employee_id"
+            " LEFT JOIN workplaces w ON w.id = v.workplace_id");
         assert_string_equal(row, "qr_screen E2 W1 3");
         /* and it counts for the employee's unit */
         webtest_month_label(false, &month, label, sizeof(label));
         r = webtest_report(&fx->w, label);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "exemplary"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "exemplary"), 1);
         json_decref(r);
 
         webtest_get(&fx->w, want, NULL, NULL, &resp);
@@ -791,7 +704,7 @@ static void test_screen_page_takes_a_vote(void **state)
 
 static void test_screen_page_refuses_forged_codes(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         char good[512], forged[512], other[512], far[512];
         const char *const paths[] = {forged, other, far, NULL}, *const * p;
         int64_t expires = time(NULL) + 300;
@@ -833,7 +746,7 @@ static void test_screen_page_refuses_forged_codes(void **state)
 static void test_screen_page_expires(void **state)
 {
         static const struct webtest_field en[] = {{"Accept-Language", "en"}, {NULL, NULL}};
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct web_response resp;
         char path[512], fresh[512], thanks[600], ft[WEBTEST_FORM_TOKEN_MAX];
         int64_t expires;
@@ -881,7 +794,7 @@ static void test_screen_page_expires(void **state)
 
 static void test_batch_events_are_stored_once(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         int64_t t = real_ms();
         struct proto_event e[3] = {
             make_event(VOTE_EVENT_SHIFT_OPEN, "pin", t - 2000),
@@ -905,11 +818,12 @@ static void test_batch_events_are_stored_once(void **state)
         assert_int_equal(ack.event_results[2].status, PROTO_REJECTED);
         assert_int_equal(strncmp(ack.event_results[2].reason, "events[2].kind:", 15), 0);
         proto_ack_finish(&ack);
-        assert_int_equal(db_int(&fx->w, "SELECT COUNT(*) FROM terminal_events"), 2);
-        db_text(&fx->w, row,
-                "SELECT terminal_id || ' ' || kind || ' ' || employee || ' ' || shift || ' ' ||"
-                " detail || ' ' || (at = %" PRId64 ") FROM terminal_events WHERE uuid = '%s'",
-                t - 1000, e[1].event.id.s);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM terminal_events"), 2);
+        webtest_db_text(
+            &fx->w, row,
+            "SELECT terminal_id || ' ' || kind || ' ' || employee || ' ' || shift || ' ' ||"
+            " detail || ' ' || (at = %" PRId64 ") FROM terminal_events WHERE uuid = '%s'",
+            t - 1000, e[1].event.id.s);
         assert_string_equal(row, "T1 shift_close E2 " SHIFT " idle 1");
 
         /* the answer was lost: the terminal sends it all again */
@@ -919,15 +833,16 @@ static void test_batch_events_are_stored_once(void **state)
         assert_int_equal(ack.event_results[1].status, PROTO_DUPLICATE);
         assert_int_equal(ack.event_results[2].status, PROTO_REJECTED);
         proto_ack_finish(&ack);
-        assert_int_equal(db_int(&fx->w, "SELECT COUNT(*) FROM terminal_events"), 2);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT COUNT(*) FROM terminal_events"), 2);
         assert_int_equal(webtest_vote_count(&fx->w), 1);
 }
 
 /* The stored cast time of a vote, and its original (INT64_MIN when not kept). */
 static int64_t stored_cast(struct webtest *w, const struct proto_vote *v, int64_t *ret_orig)
 {
-        *ret_orig = db_int(w, "SELECT cast_at_orig FROM votes WHERE uuid = '%s'", v->vote.id.s);
-        return db_int(w, "SELECT cast_at FROM votes WHERE uuid = '%s'", v->vote.id.s);
+        *ret_orig =
+            webtest_db_int(w, "SELECT cast_at_orig FROM votes WHERE uuid = '%s'", v->vote.id.s);
+        return webtest_db_int(w, "SELECT cast_at FROM votes WHERE uuid = '%s'", v->vote.id.s);
 }
 
 static void assert_within(int64_t got, int64_t lo, int64_t hi)
@@ -939,7 +854,7 @@ static void assert_within(int64_t got, int64_t lo, int64_t hi)
 
 static void test_clock_corrects_votes_of_the_sending_boot(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         const int64_t mono = 3600 * 1000; /* an hour after boot */
         int64_t t = real_ms(), before, after, cast, orig, day;
         struct proto_vote v[3];
@@ -977,7 +892,7 @@ static void test_clock_corrects_votes_of_the_sending_boot(void **state)
         assert_within(cast, before - 30000 - 1000, after - 30000 + 1000);
         assert_int_equal(orig, t - DAY_MS - 30000);
         /* it counts on the day it was really cast */
-        day = db_int(&fx->w, "SELECT day FROM votes WHERE uuid = '%s'", v[0].vote.id.s);
+        day = webtest_db_int(&fx->w, "SELECT day FROM votes WHERE uuid = '%s'", v[0].vote.id.s);
         assert_int_equal(day, period_day_key(cast / 1000));
 
         assert_int_equal(stored_cast(&fx->w, &v[1], &orig), t - 20000 + 50000);
@@ -985,17 +900,18 @@ static void test_clock_corrects_votes_of_the_sending_boot(void **state)
         assert_int_equal(stored_cast(&fx->w, &v[2], &orig), t - DAY_MS);
         assert_int_equal(orig, INT64_MIN);
 
-        assert_within(
-            db_int(&fx->w, "SELECT at FROM terminal_events WHERE uuid = '%s'", e.event.id.s),
-            before - 40000 - 1000, after - 40000 + 1000);
-        assert_int_equal(
-            db_int(&fx->w, "SELECT at_orig FROM terminal_events WHERE uuid = '%s'", e.event.id.s),
-            t - DAY_MS - 40000);
+        assert_within(webtest_db_int(&fx->w, "SELECT at FROM terminal_events WHERE uuid = '%s'",
+                                     e.event.id.s),
+                      before - 40000 - 1000, after - 40000 + 1000);
+        assert_int_equal(webtest_db_int(&fx->w,
+                                        "SELECT at_orig FROM terminal_events WHERE uuid = '%s'",
+                                        e.event.id.s),
+                         t - DAY_MS - 40000);
 }
 
 static void test_clock_corrects_votes_of_an_earlier_boot(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         const int64_t mono_a = 7200 * 1000;
         int64_t t = real_ms(), before, after, orig, cast;
         struct proto_batch hb = {
@@ -1035,7 +951,7 @@ static void test_clock_corrects_votes_of_an_earlier_boot(void **state)
 
 static void test_status_report_is_kept(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct proto_batch b = {.terminal = "T1", .sent_at_ms = real_ms()};
         struct proto_ack ack = {0};
         struct web_response resp;
@@ -1051,32 +967,35 @@ static void test_status_report_is_kept(void **state)
                                                 .last_error = "collector: timed out"};
         send_batch(&fx->w, SECRET1, &b, &ack, &before, &after);
         proto_ack_finish(&ack);
-        db_text(&fx->w, row,
-                "SELECT version || '|' || queue || '|' || rejected || '|' || clock_offset_ms ||"
-                " '|' || last_error FROM terminals WHERE id = 'T1'");
+        webtest_db_text(
+            &fx->w, row,
+            "SELECT version || '|' || queue || '|' || rejected || '|' || clock_offset_ms ||"
+            " '|' || last_error FROM terminals WHERE id = 'T1'");
         assert_string_equal(row, "0.2.0|12|1|-3100|collector: timed out");
-        assert_within(db_int(&fx->w, "SELECT status_at FROM terminals WHERE id = 'T1'"),
+        assert_within(webtest_db_int(&fx->w, "SELECT status_at FROM terminals WHERE id = 'T1'"),
                       before / 1000, after / 1000);
-        assert_within(db_int(&fx->w, "SELECT last_seen FROM terminals WHERE id = 'T1'"),
+        assert_within(webtest_db_int(&fx->w, "SELECT last_seen FROM terminals WHERE id = 'T1'"),
                       before / 1000, after / 1000);
         /* the other terminal has reported nothing */
-        assert_int_equal(db_int(&fx->w, "SELECT status_at FROM terminals WHERE id = 'T2'"),
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT status_at FROM terminals WHERE id = 'T2'"),
                          INT64_MIN);
 
         /* a batch without a report keeps the last one */
         b.status.present = false;
         send_batch(&fx->w, SECRET1, &b, &ack, NULL, NULL);
         proto_ack_finish(&ack);
-        db_text(&fx->w, row, "SELECT version || '|' || queue FROM terminals WHERE id = 'T1'");
+        webtest_db_text(&fx->w, row,
+                        "SELECT version || '|' || queue FROM terminals WHERE id = 'T1'");
         assert_string_equal(row, "0.2.0|12");
 
         /* a new one replaces it, a cleared error included */
         b.status = (struct proto_status_report){.present = true, .version = "0.2.1"};
         send_batch(&fx->w, SECRET1, &b, &ack, NULL, NULL);
         proto_ack_finish(&ack);
-        db_text(&fx->w, row,
-                "SELECT version || '|' || queue || '|' || rejected || '|' || clock_offset_ms ||"
-                " '|' || last_error FROM terminals WHERE id = 'T1'");
+        webtest_db_text(
+            &fx->w, row,
+            "SELECT version || '|' || queue || '|' || rejected || '|' || clock_offset_ms ||"
+            " '|' || last_error FROM terminals WHERE id = 'T1'");
         assert_string_equal(row, "0.2.1|0|0|0|");
 
         /* a malformed report refuses the batch and changes nothing */
@@ -1093,12 +1012,12 @@ static void test_status_report_is_kept(void **state)
         webtest_assert_api_error(&resp, 400, "status.queue:");
         web_response_finish(&resp);
         free(body);
-        assert_int_equal(db_int(&fx->w, "SELECT queue FROM terminals WHERE id = 'T1'"), 0);
+        assert_int_equal(webtest_db_int(&fx->w, "SELECT queue FROM terminals WHERE id = 'T1'"), 0);
 }
 
 static void test_suppressed_vote_is_kept_but_not_counted(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         int64_t t = real_ms();
         struct proto_vote v[2] = {make_vote(3, "E2", t - 3000), make_vote(1, "E2", t - 1000)};
         struct proto_batch b = {.terminal = "T1", .sent_at_ms = t, .n_votes = 2, .votes = v};
@@ -1115,17 +1034,19 @@ static void test_suppressed_vote_is_kept_but_not_counted(void **state)
         assert_int_equal(ack.results[1].status, PROTO_STORED);
         proto_ack_finish(&ack);
         assert_int_equal(webtest_vote_count(&fx->w), 2);
-        db_text(&fx->w, why, "SELECT suppressed FROM votes WHERE uuid = '%s'", v[1].vote.id.s);
+        webtest_db_text(&fx->w, why, "SELECT suppressed FROM votes WHERE uuid = '%s'",
+                        v[1].vote.id.s);
         assert_string_equal(why, "min_interval");
-        db_text(&fx->w, why, "SELECT suppressed FROM votes WHERE uuid = '%s'", v[0].vote.id.s);
+        webtest_db_text(&fx->w, why, "SELECT suppressed FROM votes WHERE uuid = '%s'",
+                        v[0].vote.id.s);
         assert_string_equal(why, "NULL");
 
         webtest_month_label(false, &month, label, sizeof(label));
         r = webtest_report(&fx->w, label);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "total"), 1);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "exemplary"), 1);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "satisfactory"), 0);
-        assert_int_equal(webtest_unit_count(r, fx->root, "total"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "total"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "exemplary"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "satisfactory"), 0);
+        assert_int_equal(webtest_unit_count(r, fx->city.root, "total"), 1);
         json_decref(r);
 
         /* sent again, both are known */
@@ -1227,7 +1148,7 @@ static void make_v1_database(const char *path)
 /* The fixture over a version 1 database instead of a fresh one. */
 static int setup_v1(void **state)
 {
-        struct fixture *fx = calloc(1, sizeof(*fx));
+        struct webtest_fixture *fx = calloc(1, sizeof(*fx));
 
         if (!fx)
                 return -1;
@@ -1235,12 +1156,12 @@ static int setup_v1(void **state)
         if (webtest_mkdir(&fx->w, "otsinka-migrate") < 0)
                 return -1;
         make_v1_database(fx->w.db);
-        return webtest_start(&fx->w, assets, PUBLIC_URL) < 0 ? -1 : 0;
+        return webtest_start(&fx->w, webtest_assets(), PUBLIC_URL) < 0 ? -1 : 0;
 }
 
 static void test_migration_from_v1_keeps_data(void **state)
 {
-        struct fixture *fx = *state;
+        struct webtest_fixture *fx = *state;
         struct webtest *w = &fx->w;
         struct proto_batch hb = {.terminal = "T1", .sent_at_ms = real_ms()};
         struct proto_ack ack = {0};
@@ -1261,11 +1182,11 @@ static void test_migration_from_v1_keeps_data(void **state)
         assert_true(latest >= 2);
         assert_int_equal(w->store->ops->migrate(w->store, &version), 0);
         assert_int_equal(version, latest);
-        assert_int_equal(db_int(w, "PRAGMA user_version"), latest);
+        assert_int_equal(webtest_db_int(w, "PRAGMA user_version"), latest);
         /* the votes are kept, and counted as before */
         assert_int_equal(webtest_vote_count(w), 2);
-        assert_int_equal(db_int(w, "SELECT COUNT(*) FROM votes WHERE suppressed IS NULL"
-                                   " AND cast_at_orig IS NULL"),
+        assert_int_equal(webtest_db_int(w, "SELECT COUNT(*) FROM votes WHERE suppressed IS NULL"
+                                           " AND cast_at_orig IS NULL"),
                          2);
         webtest_month_label(false, &month, label, sizeof(label));
         r = webtest_report(w, label);
@@ -1275,11 +1196,12 @@ static void test_migration_from_v1_keeps_data(void **state)
         assert_get_status(w, "/r/tokOldPrint1", 200);
 
         /* every old terminal has a key of its own */
-        assert_int_equal(db_int(w, "SELECT COUNT(*) FROM terminals"
-                                   " WHERE typeof(qr_key) = 'blob' AND length(qr_key) = 32"),
+        assert_int_equal(webtest_db_int(w,
+                                        "SELECT COUNT(*) FROM terminals"
+                                        " WHERE typeof(qr_key) = 'blob' AND length(qr_key) = 32"),
                          2);
-        db_text(w, key1, "SELECT lower(hex(qr_key)) FROM terminals WHERE id = 'T1'");
-        db_text(w, key2, "SELECT lower(hex(qr_key)) FROM terminals WHERE id = 'T2'");
+        webtest_db_text(w, key1, "SELECT lower(hex(qr_key)) FROM terminals WHERE id = 'T1'");
+        webtest_db_text(w, key2, "SELECT lower(hex(qr_key)) FROM terminals WHERE id = 'T2'");
         assert_string_not_equal(key1, key2);
         /* and keeps working: it sends, and pulls a roster with that key */
         send_batch(w, SECRET1, &hb, &ack, NULL, NULL);
@@ -1294,17 +1216,16 @@ static void test_migration_from_v1_keeps_data(void **state)
 
         /* a restart migrates nothing more: the keys stay, and so do the votes */
         assert_int_equal(webtest_restart(w), 0);
-        db_text(w, key1_again, "SELECT lower(hex(qr_key)) FROM terminals WHERE id = 'T1'");
+        webtest_db_text(w, key1_again, "SELECT lower(hex(qr_key)) FROM terminals WHERE id = 'T1'");
         assert_string_equal(key1_again, key1);
-        assert_int_equal(db_int(w, "PRAGMA user_version"), latest);
+        assert_int_equal(webtest_db_int(w, "PRAGMA user_version"), latest);
         assert_int_equal(webtest_vote_count(w), 2);
 }
 
 int main(void)
 {
-        const char *env = getenv("OTSINKA_ASSETS");
         const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, webtest_teardown)
             T(test_pull_gives_workplace_subtree_and_key),
             T(test_pull_carries_settings),
             T(test_pull_etag_and_304),
@@ -1322,13 +1243,10 @@ int main(void)
             T(test_clock_corrects_votes_of_an_earlier_boot),
             T(test_status_report_is_kept),
             T(test_suppressed_vote_is_kept_but_not_counted),
-            cmocka_unit_test_setup_teardown(test_migration_from_v1_keeps_data, setup_v1, teardown),
+            cmocka_unit_test_setup_teardown(test_migration_from_v1_keeps_data, setup_v1,
+                                            webtest_teardown),
 #undef T
         };
 
-        snprintf(assets, sizeof(assets), "%s", env && *env ? env : TEST_SOURCE_DIR "/assets");
-        if (sodium_init() < 0 || period_set_zone("Europe/Kyiv") < 0)
-                return 1;
-        log_set_max_level(LOG_LEVEL_WARN);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return webtest_run_group(tests, LOG_LEVEL_WARN);
 }

@@ -3,7 +3,6 @@
  * temporary folder: a tiny organisation (root → child → grandchild, plus a sibling whose name
  * is HTML) seeded with the store ops, then what terminals, residents and the public see. */
 #include <errno.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,7 +17,6 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <sodium.h>
 #include <sqlite3.h>
 
 #include "collector.h"
@@ -42,7 +40,7 @@
 
 #define E2_NAME "Коваленко Олена Петрівна"
 #define E2_POSITION "Адміністратор ЦНАП"
-#define GRANDCHILD_NAME "Відділ обслуговування громадян (ЦНАП)"
+#define GRANDCHILD_NAME WEBTEST_CITY_GRANDCHILD
 #define EVIL_NAME "<script>alert(1)</script> & \"Ко'\""
 #define EVIL_NAME_HTML "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Ко&#39;&quot;"
 #define SIBLING_NAME "<img src=x onerror=alert(1)> Відділ пільг & \"Ко\""
@@ -59,38 +57,35 @@
         "адміністративних послуг та взаємодії з територіальними громадами області"
 #define TOK_LONG_NAMES "tokLongNames"
 
-static char assets[PATH_MAX];
-
 struct fixture {
-        struct webtest w; /* the database, the collector and the requests */
-        int64_t root, child, grandchild, sibling, long_unit; /* unit ids */
+        struct webtest w;         /* the database, the collector and the requests */
+        struct webtest_city city; /* the sibling named SIBLING_NAME */
+        int64_t long_unit;        /* below the child */
 };
 
 /* ---- the organisation ---- */
 
-static void seed(struct fixture *fx)
+static void seed(void *fixture)
 {
+        struct fixture *fx = fixture;
         struct store *s = fx->w.store;
         const struct store_ops *o = s->ops;
         int64_t e1, e2, evil, e4, e5, wp;
 
-        fx->root = webtest_add_unit(s, 0, "Міська рада");
-        fx->child = webtest_add_unit(s, fx->root, "Департамент адміністративних послуг");
-        fx->grandchild = webtest_add_unit(s, fx->child, GRANDCHILD_NAME);
-        fx->sibling = webtest_add_unit(s, fx->root, SIBLING_NAME);
-        fx->long_unit = webtest_add_unit(s, fx->child, LONG_UNIT_NAME);
+        webtest_add_city(s, SIBLING_NAME, &fx->city);
+        fx->long_unit = webtest_add_unit(s, fx->city.child, LONG_UNIT_NAME);
 
         e1 = webtest_add_employee(s, "E1", "Шевчук Андрій Миколайович", "Директор департаменту",
-                                  fx->child, true);
-        e2 = webtest_add_employee(s, "E2", E2_NAME, E2_POSITION, fx->grandchild, false);
-        evil = webtest_add_employee(s, "E3", EVIL_NAME, "Спеціаліст", fx->grandchild, false);
+                                  fx->city.child, true);
+        e2 = webtest_add_employee(s, "E2", E2_NAME, E2_POSITION, fx->city.grandchild, false);
+        evil = webtest_add_employee(s, "E3", EVIL_NAME, "Спеціаліст", fx->city.grandchild, false);
         e4 = webtest_add_employee(s, "E4", "Лисенко Віктор Петрович", "Головний спеціаліст",
-                                  fx->sibling, false);
+                                  fx->city.sibling, false);
         e5 = webtest_add_employee(s, "E5", "Мельник Тарас Іванович", LONG_POSITION, fx->long_unit,
                                   false);
 
-        assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", fx->grandchild, 0, &wp), 0);
-        assert_int_equal(o->workplace_add(s, "W2", "Кабінет 2", fx->child, 0, &wp), 0);
+        assert_int_equal(o->workplace_add(s, "W1", "Вікно 1", fx->city.grandchild, 0, &wp), 0);
+        assert_int_equal(o->workplace_add(s, "W2", "Кабінет 2", fx->city.child, 0, &wp), 0);
         assert_int_equal(o->terminal_add(s, "T1", "W1", SECRET), 0);
 
         assert_int_equal(o->token_add(s, TOK_E1, e1, "W2", VOTE_CHANNEL_QR_PRINTED), 0);
@@ -106,26 +101,7 @@ static void seed(struct fixture *fx)
 
 static int setup(void **state)
 {
-        struct fixture *fx = calloc(1, sizeof(*fx));
-
-        if (!fx)
-                return -1;
-        if (webtest_open(&fx->w, "otsinka-web", assets, NULL) < 0) {
-                free(fx);
-                return -1;
-        }
-        *state = fx;
-        seed(fx);
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fixture *fx = *state;
-
-        webtest_close(&fx->w);
-        free(fx);
-        return 0;
+        return webtest_setup(state, sizeof(struct fixture), "otsinka-web", NULL, seed);
 }
 
 /* ---- batches ---- */
@@ -411,27 +387,27 @@ static void test_report_sums_subtrees(void **state)
         assert_int_equal(webtest_vote_count(&fx->w), 8);
 
         r = webtest_report(&fx->w, label);
-        assert_int_equal(webtest_unit_count(r, fx->root, "total"), 6);
-        assert_int_equal(webtest_unit_count(r, fx->child, "total"), 4);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "total"), 2);
-        assert_int_equal(webtest_unit_count(r, fx->sibling, "total"), 2);
-        assert_int_equal(webtest_unit_count(r, fx->sibling, "good"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.root, "total"), 6);
+        assert_int_equal(webtest_unit_count(r, fx->city.child, "total"), 4);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "total"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->city.sibling, "total"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->city.sibling, "good"), 1);
         /* per level: the child's subtree has one of each but two «Зразково» */
-        assert_int_equal(webtest_unit_count(r, fx->child, "satisfactory"), 1);
-        assert_int_equal(webtest_unit_count(r, fx->child, "good"), 1);
-        assert_int_equal(webtest_unit_count(r, fx->child, "exemplary"), 2);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "satisfactory"), 0);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "good"), 1);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "exemplary"), 1);
-        assert_int_equal(webtest_unit_count(r, fx->root, "satisfactory"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->city.child, "satisfactory"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.child, "good"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.child, "exemplary"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "satisfactory"), 0);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "good"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "exemplary"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.root, "satisfactory"), 2);
         json_decref(r);
 
         r = webtest_report(&fx->w, last_label);
-        assert_int_equal(webtest_unit_count(r, fx->root, "total"), 2);
-        assert_int_equal(webtest_unit_count(r, fx->child, "total"), 2);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "exemplary"), 1);
-        assert_int_equal(webtest_unit_count(r, fx->grandchild, "satisfactory"), 1);
-        assert_int_equal(webtest_unit_count(r, fx->sibling, "total"), 0);
+        assert_int_equal(webtest_unit_count(r, fx->city.root, "total"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->city.child, "total"), 2);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "exemplary"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.grandchild, "satisfactory"), 1);
+        assert_int_equal(webtest_unit_count(r, fx->city.sibling, "total"), 0);
         json_decref(r);
 }
 
@@ -712,9 +688,9 @@ static void test_reports_escape_unit_name(void **state)
 
                 webtest_month_label(false, &p, label, sizeof(label));
                 r = webtest_report(&fx->w, label);
-                assert_string_equal(
-                    json_string_value(json_object_get(webtest_find_unit(r, fx->sibling), "name")),
-                    SIBLING_NAME);
+                assert_string_equal(json_string_value(json_object_get(
+                                        webtest_find_unit(r, fx->city.sibling), "name")),
+                                    SIBLING_NAME);
                 json_decref(r);
         }
 }
@@ -819,9 +795,8 @@ static void test_sql_metacharacters_change_nothing(void **state)
 
 int main(void)
 {
-        const char *env = getenv("OTSINKA_ASSETS");
         const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, webtest_teardown)
             T(test_healthz),
             T(test_api_batch_is_stored_once),
             T(test_api_bad_vote_rejects_only_itself),
@@ -847,9 +822,5 @@ int main(void)
 #undef T
         };
 
-        snprintf(assets, sizeof(assets), "%s", env && *env ? env : TEST_SOURCE_DIR "/assets");
-        if (sodium_init() < 0 || period_set_zone("Europe/Kyiv") < 0)
-                return 1;
-        log_set_max_level(LOG_LEVEL_WARN);
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        return webtest_run_group(tests, LOG_LEVEL_WARN);
 }

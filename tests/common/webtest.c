@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The collector tests' request harness (webtest.h): requests through web_handle() over a
- * real SQLite file, and assertions that print both what was wanted and what came back. */
+ * real SQLite file, assertions that print both what was wanted and what came back, and the
+ * fixtures the tests share. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,6 +96,49 @@ void webtest_close(struct webtest *w)
                 config_free(collector_options, collector_options_count, &w->cfg);
         test_remove_tree(w->dir);
         memset(w, 0, sizeof(*w));
+}
+
+const char *webtest_assets(void)
+{
+        const char *env = getenv("OTSINKA_ASSETS");
+
+        return env && *env ? env : TEST_SOURCE_DIR "/assets";
+}
+
+int webtest_setup(void **state, size_t size, const char *prefix, const char *public_url,
+                  void (*seed)(void *fixture))
+{
+        struct webtest *w;
+
+        assert_true(size >= sizeof(*w));
+        w = calloc(1, size);
+        if (!w)
+                return -1;
+        if (webtest_open(w, prefix, webtest_assets(), public_url) < 0) {
+                free(w);
+                return -1;
+        }
+        *state = w;
+        if (seed)
+                seed(w);
+        return 0;
+}
+
+int webtest_teardown(void **state)
+{
+        struct webtest *w = *state;
+
+        webtest_close(w);
+        free(w);
+        return 0;
+}
+
+int webtest_init(enum log_level level)
+{
+        if (sodium_init() < 0 || period_set_zone("Europe/Kyiv") < 0)
+                return -1;
+        log_set_max_level(level);
+        return 0;
 }
 
 struct request_ctx {
@@ -329,6 +373,31 @@ int64_t webtest_add_employee(struct store *s, const char *no, const char *name, 
         return id;
 }
 
+void webtest_add_city(struct store *s, const char *sibling_name, struct webtest_city *ret)
+{
+        ret->root = webtest_add_unit(s, 0, WEBTEST_CITY_ROOT);
+        ret->child = webtest_add_unit(s, ret->root, WEBTEST_CITY_CHILD);
+        ret->grandchild = webtest_add_unit(s, ret->child, WEBTEST_CITY_GRANDCHILD);
+        ret->sibling =
+            webtest_add_unit(s, ret->root, sibling_name ? sibling_name : WEBTEST_CITY_SIBLING);
+}
+
+int webtest_setup_city(void **state, const char *prefix, const char *public_url,
+                       void (*seed)(struct webtest_fixture *fx))
+{
+        struct webtest_fixture *fx;
+        int r;
+
+        r = webtest_setup(state, sizeof(*fx), prefix, public_url, NULL);
+        if (r < 0)
+                return r;
+        fx = *state;
+        webtest_add_city(fx->w.store, NULL, &fx->city);
+        if (seed)
+                seed(fx);
+        return 0;
+}
+
 void webtest_month_label(bool previous, struct period *ret, char *label, size_t n)
 {
         struct period p;
@@ -386,18 +455,32 @@ int64_t webtest_unit_count(json_t *report, int64_t unit, const char *key)
         return json_integer_value(v);
 }
 
-static sqlite3 *db_open(struct webtest *w)
+int64_t webtest_month_total(struct webtest *w, int64_t unit)
+{
+        char label[PERIOD_LABEL_MAX];
+        struct period month;
+        json_t *r;
+        int64_t n;
+
+        webtest_month_label(false, &month, label, sizeof(label));
+        r = webtest_report(w, label);
+        n = webtest_unit_count(r, unit, "total");
+        json_decref(r);
+        return n;
+}
+
+static sqlite3 *db_open(const char *path)
 {
         sqlite3 *db = NULL;
 
-        assert_int_equal(sqlite3_open_v2(w->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
         sqlite3_busy_timeout(db, 5000);
         return db;
 }
 
-void webtest_db_exec(struct webtest *w, const char *sql)
+void webtest_file_exec(const char *path, const char *sql)
 {
-        sqlite3 *db = db_open(w);
+        sqlite3 *db = db_open(path);
         char *msg = NULL;
 
         if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
@@ -406,10 +489,10 @@ void webtest_db_exec(struct webtest *w, const char *sql)
         sqlite3_close(db);
 }
 
-int64_t webtest_db_query(struct webtest *w, char *buf, size_t n, const char *fmt, ...)
+int64_t webtest_file_query(const char *path, char *buf, size_t n, const char *fmt, ...)
 {
         char sql[1024];
-        sqlite3 *db = db_open(w);
+        sqlite3 *db = db_open(path);
         sqlite3_stmt *st = NULL;
         int64_t v = INT64_MIN;
         va_list ap;
@@ -445,6 +528,17 @@ void webtest_add_user(struct webtest *w, const char *login, const char *password
                                            crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN),
                          0);
         assert_int_equal(w->store->ops->user_add(w->store, login, hash, role, unit_id), 0);
+}
+
+void webtest_assert_sign_in(struct webtest *w, const char *login, const char *password,
+                            struct webtest_browser *b, const char *file, int line)
+{
+        int status = webtest_sign_in(w, login, password, b);
+
+        if (status == 303 && b->session[0])
+                return;
+        print_error("%s could not sign in: %d\n", login, status);
+        _fail(file, line);
 }
 
 /* The cookie "name=value" a Set-Cookie header starts with, into buf. */

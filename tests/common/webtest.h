@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The collector tests' request harness: a real SQLite file in a temporary folder with a
  * collector over it, requests run through web_handle() directly (no HTTP library), and
- * cmocka assertions that print what they saw. Include after <cmocka.h>. */
+ * cmocka assertions that print what they saw; with the fixtures (setup, teardown, a small
+ * city) and the main() the collector and reports tests share. Include after <cmocka.h>. */
 #pragma once
 
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 #include <jansson.h>
 
 #include "collector.h"
+#include "log.h"
 #include "period.h"
 #include "store.h"
 #include "web.h"
@@ -45,6 +47,26 @@ int webtest_start(struct webtest *w, const char *assets, const char *public_url)
 int webtest_restart(struct webtest *w);
 /* Stops the collector, closes the store and removes the folder; accepts a zeroed w. */
 void webtest_close(struct webtest *w);
+
+/* The assets folder the collector serves: $OTSINKA_ASSETS (ctest sets it), else the source
+ * tree's. */
+const char *webtest_assets(void);
+
+/* cmocka's setup and teardown for a test's fixture: a struct of size bytes whose FIRST member
+ * is its struct webtest, followed by what the test keeps of its own data. webtest_setup()
+ * allocates it zeroed into *state, opens the harness in a new folder named after prefix with
+ * webtest_assets() and public_url (NULL keeps the default), then calls seed (unless NULL) to
+ * put the test's data in, failing the test on an error. Returns 0, or -1 when the harness
+ * would not open. webtest_teardown() closes the harness and frees the fixture. */
+int webtest_setup(void **state, size_t size, const char *prefix, const char *public_url,
+                  void (*seed)(void *fixture));
+int webtest_teardown(void **state);
+
+/* The main() of a test program: libsodium ready, the city's zone (Europe/Kyiv) for periods,
+ * log messages from level up, then the group of tests (an array). Returns main()'s value. */
+int webtest_init(enum log_level level);
+#define webtest_run_group(tests, level)                                                            \
+        (webtest_init(level) < 0 ? 1 : cmocka_run_group_tests(tests, NULL, NULL))
 
 /* Runs one request; fails the test unless web_handle() built a response. The body goes in as
  * an exact-size copy without a NUL, so that ASan catches any read past body_len. The caller
@@ -106,6 +128,27 @@ int64_t webtest_add_unit(struct store *s, int64_t parent, const char *name);
 int64_t webtest_add_employee(struct store *s, const char *no, const char *name, const char *pos,
                              int64_t unit, bool head);
 
+/* The small city most tests seed: the root, its child with a grandchild below it, and the
+ * child's sibling (named sibling_name, or WEBTEST_CITY_SIBLING when NULL), added in that order
+ * as "section" units. The ids into ret. */
+#define WEBTEST_CITY_ROOT "Міська рада"
+#define WEBTEST_CITY_CHILD "Департамент адміністративних послуг"
+#define WEBTEST_CITY_GRANDCHILD "Відділ обслуговування громадян (ЦНАП)"
+#define WEBTEST_CITY_SIBLING "Відділ пільг і компенсацій"
+struct webtest_city {
+        int64_t root, child, grandchild, sibling; /* unit ids */
+};
+void webtest_add_city(struct store *s, const char *sibling_name, struct webtest_city *ret);
+/* The fixture of a test that needs no more than the harness and that city: webtest_setup()
+ * for it, the city added, then seed (unless NULL) for the test's own data. Tear it down with
+ * webtest_teardown(). */
+struct webtest_fixture {
+        struct webtest w;
+        struct webtest_city city;
+};
+int webtest_setup_city(void **state, const char *prefix, const char *public_url,
+                       void (*seed)(struct webtest_fixture *fx));
+
 /* Reports: the label of the month containing now, or of the month before it; GET
  * /api/v1/reports/units?period=label (the caller decrefs); a unit's entry (owned by the report;
  * fails unless it is listed exactly once) and one of its counts ("total", "exemplary", ...). */
@@ -113,14 +156,19 @@ void webtest_month_label(bool previous, struct period *ret, char *label, size_t 
 json_t *webtest_report(struct webtest *w, const char *label);
 json_t *webtest_find_unit(json_t *report, int64_t unit);
 int64_t webtest_unit_count(json_t *report, int64_t unit, const char *key);
+/* The counted votes of a unit's subtree this month, as the public report shows them. */
+int64_t webtest_month_total(struct webtest *w, int64_t unit);
 
-/* The database file itself, read or changed with a connection of its own, the way an auditor
- * (or time) would. webtest_db_query() answers the first column of the first row: as text into
- * buf (n bytes; "NULL" for a NULL) when buf is given, and as an integer (INT64_MIN for a
- * NULL); it fails the test when there is no row. */
-void webtest_db_exec(struct webtest *w, const char *sql);
-__attribute__((format(printf, 4, 5))) int64_t webtest_db_query(struct webtest *w, char *buf,
-                                                               size_t n, const char *fmt, ...);
+/* A SQLite file read or changed with a connection of its own, the way an auditor (or time)
+ * would: the test's database (webtest_db_*), or another such as a backup's copy
+ * (webtest_file_*). A query answers the first column of the first row: as text into buf (n
+ * bytes; "NULL" for a NULL) when buf is given, and as an integer (INT64_MIN for a NULL); it
+ * fails the test when there is no row. */
+void webtest_file_exec(const char *path, const char *sql);
+__attribute__((format(printf, 4, 5))) int64_t webtest_file_query(const char *path, char *buf,
+                                                                 size_t n, const char *fmt, ...);
+#define webtest_db_exec(w, sql) webtest_file_exec((w)->db, (sql))
+#define webtest_db_query(w, buf, n, ...) webtest_file_query((w)->db, (buf), (n), __VA_ARGS__)
 #define webtest_db_int(w, ...) webtest_db_query((w), NULL, 0, __VA_ARGS__)
 #define webtest_db_text(w, buf, ...) webtest_db_query((w), (buf), sizeof(buf), __VA_ARGS__)
 
@@ -141,6 +189,12 @@ struct webtest_browser {
  * b holds what the browser kept. */
 int webtest_sign_in(struct webtest *w, const char *login, const char *password,
                     struct webtest_browser *b);
+/* webtest_sign_in() that must succeed (a 303 that set a session cookie): fails the test at
+ * the caller's line otherwise, saying who could not sign in. */
+void webtest_assert_sign_in(struct webtest *w, const char *login, const char *password,
+                            struct webtest_browser *b, const char *file, int line);
+#define assert_sign_in(w, login, password, b)                                                      \
+        webtest_assert_sign_in((w), (login), (password), (b), __FILE__, __LINE__)
 /* A request with the browser's cookies; body (a form) makes the request carry it, with
  * "csrf=<token>&" in front when with_csrf. Without args, a "?a=b&c=d" in path gives the query
  * arguments (not decoded). The caller finishes resp. */

@@ -26,7 +26,6 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "period.h"
 #include "proto.h"
@@ -34,6 +33,7 @@
 #include "store.h"
 #include "store_sqlite_report.h"
 #include "testutil.h"
+#include "webtest.h"
 
 #define N_UNITS 14
 #define N_DIRS 3
@@ -98,18 +98,6 @@ static void local_keys(int64_t ms, int32_t *day, int *wh)
         assert_non_null(localtime_r(&t, &tm));
         *day = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
         *wh = (tm.tm_wday == 0 ? 7 : tm.tm_wday) * 100 + tm.tm_hour;
-}
-
-static void sql_exec(const char *db, const char *sql)
-{
-        sqlite3 *h = NULL;
-        char *msg = NULL;
-
-        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-        sqlite3_busy_timeout(h, 5000);
-        if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
-                fail_msg("%s: %s", sql, msg ? msg : "?");
-        sqlite3_close(h);
 }
 
 /* Kyiv's daylight-saving changes: 2024-03-31, 2024-10-27, 2025-03-30, 2025-10-26, at 01:00
@@ -263,7 +251,7 @@ static void cast_range(struct world *w, size_t from, size_t to, size_t fold_ever
                         snprintf(sql, sizeof(sql),
                                  "UPDATE employees SET unit_id = %" PRId64 " WHERE id = %" PRId64,
                                  w->emp_unit[m], w->emp[m]);
-                        sql_exec(w->db, sql);
+                        webtest_file_exec(w->db, sql);
                 }
                 v->level = 1 + (int)(rnd(w) % 3);
                 v->emp = w->emp[e];
@@ -576,21 +564,8 @@ static void world_close(struct world *w)
 /* How many vote ids are above the watermark: 0 when every vote is folded in. */
 static int64_t behind(const struct world *w)
 {
-        sqlite3 *h = NULL;
-        sqlite3_stmt *st = NULL;
-        int64_t n = -1;
-
-        assert_int_equal(sqlite3_open(w->db, &h), SQLITE_OK);
-        assert_int_equal(sqlite3_prepare_v2(h,
-                                            "SELECT (SELECT IFNULL(MAX(id), 0) FROM votes) - w"
-                                            " FROM rep_state",
-                                            -1, &st, NULL),
-                         SQLITE_OK);
-        if (sqlite3_step(st) == SQLITE_ROW)
-                n = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(h);
-        return n;
+        return webtest_file_query(
+            w->db, NULL, 0, "SELECT (SELECT IFNULL(MAX(id), 0) FROM votes) - w FROM rep_state");
 }
 
 static void test_cuts_match_raw_votes(void **state)
@@ -626,12 +601,13 @@ static void test_cuts_match_raw_votes(void **state)
          * own text, on a connection of this process, so in the same zone), the same answers */
         store_close(w.s);
         w.s = NULL;
-        sql_exec(w.db, "DROP TRIGGER IF EXISTS rep_vote_in; DROP TRIGGER rep_vote_change;"
-                       " DROP TRIGGER rep_vote_out; DROP TABLE rep_d; DROP TABLE rep_m;"
-                       " DROP TABLE rep_um; DROP TABLE rep_hd; DROP TABLE rep_hm;"
-                       " DROP TABLE rep_hfd; DROP TABLE rep_hfm;"
-                       " DROP TABLE rep_alerts; DROP TABLE rep_state;");
-        sql_exec(w.db, "BEGIN;" REPORT_MIGRATION REPORT_MIGRATION_6 REPORT_MIGRATION_7 "COMMIT;");
+        webtest_file_exec(w.db, "DROP TRIGGER IF EXISTS rep_vote_in; DROP TRIGGER rep_vote_change;"
+                                " DROP TRIGGER rep_vote_out; DROP TABLE rep_d; DROP TABLE rep_m;"
+                                " DROP TABLE rep_um; DROP TABLE rep_hd; DROP TABLE rep_hm;"
+                                " DROP TABLE rep_hfd; DROP TABLE rep_hfm;"
+                                " DROP TABLE rep_alerts; DROP TABLE rep_state;");
+        webtest_file_exec(w.db, "BEGIN;" REPORT_MIGRATION REPORT_MIGRATION_6 REPORT_MIGRATION_7
+                                "COMMIT;");
         assert_int_equal(store_open(w.db, &w.s), 0);
         checked = 0;
         check_all(&w);
@@ -642,7 +618,7 @@ static void test_cuts_match_raw_votes(void **state)
                 char sql[128];
 
                 snprintf(sql, sizeof(sql), "DELETE FROM votes WHERE uuid = '%s'", w.v[0].uuid);
-                sql_exec(w.db, sql);
+                webtest_file_exec(w.db, sql);
                 w.v[0] = w.v[--w.n];
                 check_period(&w, "2024-01-01..2026-02-28");
         }
@@ -736,7 +712,7 @@ static void test_unfolded_on_read_and_idempotent(void **state)
                  " direction_id, channel, terminal_id, shift, cast_at, received_at, day,"
                  " suppressed, counted, flag, review FROM votes v, n WHERE v.uuid = '%s'",
                  copies, w.v[0].uuid);
-        sql_exec(w.db, sql);
+        webtest_file_exec(w.db, sql);
         for (size_t i = 0; i < copies; i++)
                 w.v[w.n++] = w.v[0];
         assert_int_equal(w.s->ops->report_fold(w.s), 1); /* more are left */

@@ -28,6 +28,7 @@
 
 #include "alert.h"
 #include "collector.h"
+#include "log.h"
 #include "period.h"
 #include "report.h"
 #include "store.h"
@@ -67,18 +68,13 @@ static void web_vote(struct fx *f, int64_t emp, const char *wp, int level, int64
         web_vote_on(f, "qr_printed", emp, wp, level, ms, flag);
 }
 
-static int setup(void **state)
+static void seed(void *fixture)
 {
-        struct fx *f = calloc(1, sizeof(*f));
-        const struct store_ops *o;
-        struct store *s;
+        struct fx *f = fixture;
+        struct store *s = f->w.store;
+        const struct store_ops *o = s->ops;
         int64_t wp;
 
-        assert_non_null(f);
-        assert_int_equal(webtest_open(&f->w, "otsinka-report-web", getenv("OTSINKA_ASSETS"), NULL),
-                         0);
-        s = f->w.store;
-        o = s->ops;
         f->root = webtest_add_unit(s, 0, "Міська рада");
         f->child = webtest_add_unit(s, f->root, "Департамент соціального захисту");
         f->grand = webtest_add_unit(s, f->child, "Відділ пільг");
@@ -100,17 +96,11 @@ static int setup(void **state)
         web_vote(f, f->clerk, "W1", 1, (f->pm.start + 7400) * 1000, "address_rate");
         web_vote(f, f->other, "", 1, (f->pm.start + 9000) * 1000, "");
         web_vote(f, f->clerk, "W1", 2, (f->pp.start + 3600) * 1000, "");
-        *state = f;
-        return 0;
 }
 
-static int teardown(void **state)
+static int setup(void **state)
 {
-        struct fx *f = *state;
-
-        webtest_close(&f->w);
-        free(f);
-        return 0;
+        return webtest_setup(state, sizeof(struct fx), "otsinka-report-web", NULL, seed);
 }
 
 /* A signed-in user of role for unit, as the sign-in page would leave them: the cookie. */
@@ -749,16 +739,19 @@ static void test_alert_for_manager(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_public_page_and_open_data, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_api_cut_compares_periods, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_manager_sees_own_subtree, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_monthly_report_three_formats, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_alert_for_manager, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_heatmap_any_selection, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_open_employees_by_vote_unit, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_public_page_and_open_data, setup,
+                                            webtest_teardown),
+            cmocka_unit_test_setup_teardown(test_api_cut_compares_periods, setup, webtest_teardown),
+            cmocka_unit_test_setup_teardown(test_manager_sees_own_subtree, setup, webtest_teardown),
+            cmocka_unit_test_setup_teardown(test_monthly_report_three_formats, setup,
+                                            webtest_teardown),
+            cmocka_unit_test_setup_teardown(test_alert_for_manager, setup, webtest_teardown),
+            cmocka_unit_test_setup_teardown(test_heatmap_any_selection, setup, webtest_teardown),
+            cmocka_unit_test_setup_teardown(test_open_employees_by_vote_unit, setup,
+                                            webtest_teardown),
         };
 
-        int failed = cmocka_run_group_tests(tests, NULL, NULL);
+        int failed = webtest_run_group(tests, LOG_LEVEL_INFO);
 
         /* the PDF's fonts: pango, cairo and fontconfig keep caches for the process's life;
          * let them go, so that LeakSanitizer sees only what the code under test leaks */
