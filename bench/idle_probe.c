@@ -4,7 +4,7 @@
  * while idle.
  *
  *   bench-idle-probe [--width W] [--height H] [--settle S] [--idle S] [--timeout S]
- *                    [--hook-file F] [--log F] -- PROGRAM ARGS...
+ *                    [--hook-file F] [--log F] [--then CMD] -- PROGRAM ARGS...
  *
  * First frame: the time from just before exec until all four corners of the W x H area at the
  * screen's top-left (where a windowed SDL program lands without a window manager) are no
@@ -19,6 +19,10 @@
  * thread's /proc/PID/task/TID/schedstat (nanoseconds on the CPU); context switches of all
  * threads (wake-ups); frames presented (from the hook file); and VmRSS, VmHWM, RssAnon,
  * RssFile, RssShmem from /proc/PID/status at the end of the window. Then SIGTERM.
+ * With --then CMD, CMD is run (sh -c, with PROBE_PID in its environment) right after the first
+ * frame and waited for before the settling: what a person does before the terminal is left at
+ * rest (kiosk_idle.sh logs in and votes with xdotool). Its own time is reported, and its exit
+ * status must be 0.
  * Prints "key=value" lines. */
 #include <dirent.h>
 #include <errno.h>
@@ -287,10 +291,32 @@ static int hook_count(const char *file, const char *name, int64_t from, int64_t 
         return count;
 }
 
+/* Runs cmd through sh -c with PROBE_PID set; returns its exit status (or 128 + signal). */
+static int run_then(const char *cmd, pid_t target)
+{
+        char pid_s[32];
+        int status;
+        pid_t c;
+
+        snprintf(pid_s, sizeof(pid_s), "%d", (int)target);
+        fflush(stdout);
+        c = fork();
+        if (c < 0)
+                return 127;
+        if (c == 0) {
+                setenv("PROBE_PID", pid_s, 1);
+                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+                _exit(127);
+        }
+        if (waitpid(c, &status, 0) != c)
+                return 127;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int main(int argc, char **argv)
 {
         int w = 1920, h = 1080, settle_s = 2, idle_s = 10, timeout_s = 30, first = -1;
-        const char *hook = NULL, *log = NULL;
+        const char *hook = NULL, *log = NULL, *then = NULL;
         int64_t t0, mapped = -1, shown = -1, win_from, win_to;
         long long ticks0, ticks1, cpu0, cpu1, sw0, sw1, v;
         unsigned long pixel = 0;
@@ -320,13 +346,17 @@ int main(int argc, char **argv)
                         hook = argv[++i];
                 else if (strcmp(argv[i], "--log") == 0)
                         log = argv[++i];
+                else if (strcmp(argv[i], "--then") == 0)
+                        then = argv[++i];
                 else
                         break;
         }
         if (first < 0 || first >= argc) {
-                fprintf(stderr, "usage: bench-idle-probe [--width W] [--height H] [--settle S] "
-                                "[--idle S] [--timeout S] [--hook-file F] [--log F] -- PROGRAM "
-                                "ARGS...\n");
+                fprintf(
+                    stderr,
+                    "usage: bench-idle-probe [--width W] [--height H] [--settle S] "
+                    "[--idle S] [--timeout S] [--hook-file F] [--log F] [--then CMD] -- PROGRAM "
+                    "ARGS...\n");
                 return 2;
         }
         d = XOpenDisplay(NULL);
@@ -386,6 +416,23 @@ int main(int argc, char **argv)
         printf("first_frame_ms=%.1f\n", (double)(shown - t0) / 1e6);
         printf("corner_pixel=#%06lx\n", pixel & 0xffffff);
         printf("rss_at_first_frame_kb=%ld\n", status_kb(pid, "VmRSS"));
+        if (then) {
+                int64_t t1 = now_ns();
+                int rc = run_then(then, pid);
+                bool gone = waitpid(pid, &status, WNOHANG) == pid;
+
+                printf("then_ms=%.1f\n", (double)(now_ns() - t1) / 1e6);
+                if (rc != 0 || gone) {
+                        printf("error=--then exited with %d%s\n", rc,
+                               gone ? " (the program is gone)" : "");
+                        if (gone)
+                                return 1;
+                        kill(pid, SIGKILL);
+                        waitpid(pid, &status, 0);
+                        return 1;
+                }
+                printf("rss_after_then_kb=%ld\n", status_kb(pid, "VmRSS"));
+        }
 
         sleep_ms(settle_s * 1000);
         ticks0 = proc_ticks(pid);

@@ -6,6 +6,7 @@
  * marked sent unless the collector answered 200 with an ack whose every result names, in
  * order, exactly the vote or event that was sent at that position. After a 401/403 it sends
  * nothing more until restarted. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -90,8 +91,26 @@ static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_curl;
 static int global_sodium;
 
+/* libssh2's flag for libssh2_init(): leave the crypto library alone (libssh2.h, stable ABI) */
+#define SSH2_INIT_NO_CRYPTO 0x0001
+
+/* Debian's libcurl3-gnutls links libssh2, which is built against OpenSSL, and
+ * curl_global_init() calls libssh2_init(0): that loads every OpenSSL cipher, digest and engine,
+ * 1.4 MiB of libcrypto made resident for a protocol the terminal never speaks (its TLS is
+ * GnuTLS's). libssh2 counts its initialisations and sets up the crypto library only on the
+ * first, so a first call with "no crypto" makes curl's a no-op. Looked up at run time: where
+ * libcurl has no libssh2 there is nothing to do, and the terminal does not link libssh2. */
+static void ssh_init_without_crypto(void)
+{
+        int (*ssh2_init)(int) = (int (*)(int))dlsym(RTLD_DEFAULT, "libssh2_init");
+
+        if (ssh2_init)
+                (void)ssh2_init(SSH2_INIT_NO_CRYPTO);
+}
+
 static void global_init_once(void)
 {
+        ssh_init_without_crypto();
         global_curl = curl_global_init(CURL_GLOBAL_DEFAULT);
         global_sodium = sodium_init();
 }

@@ -90,11 +90,29 @@ struct text {
         uint64_t used; /* the ui's frame that last drew it */
 };
 
+/* A rectangle of one colour in a packed art (ui_pack.c), relative to its corner. */
+struct art_fill {
+        SDL_Rect r;
+        Uint32 color;  /* in the window's format, colour bits only: for sorting and merging */
+        SDL_Color rgb; /* the same, for the renderer's draw colour */
+};
+
+/* A rectangle of detail in a packed art: where it is in the packed texture, where it goes. */
+struct art_copy {
+        SDL_Rect src, dst;
+};
+
 /* A texture with the size it was made for. */
 struct art {
         SDL_Texture *tex;
         int w, h;
         bool opaque; /* flattened onto the background: copied, not blended */
+        /* packed (ui_art_pack()): tex holds only the detail, and the art is drawn as these
+         * fills (sorted by colour) and copies from tex; both NULL for a whole texture */
+        struct art_fill *fills;
+        int n_fills;
+        struct art_copy *copies;
+        int n_copies;
 };
 
 /* A rounded rectangle in the cache, with what it was made from. */
@@ -103,6 +121,17 @@ struct rounded {
         int radius, border_w;
         SDL_Color fill, border;
         uint64_t used; /* the ui's frame that last drew it */
+};
+
+/* A smiley card's plain look kept as what differs from its chosen look: the chosen tile's
+ * inner rect (the face, the white around it: the same pixels in both looks) and the rim
+ * around it (the thin border instead of the ring, no tick, the label not bold), in four
+ * parts. Made by tiles_ensure() (ui_screens.c) when the pixels allow; else the plain tile
+ * stays whole. */
+struct tile_rim {
+        SDL_Rect inner;     /* relative to the card */
+        struct art part[4]; /* above, below, left and right of inner */
+        SDL_Point at[4];    /* where each part goes, relative to the card */
 };
 
 /* Screens that show one after the other share caches; leaving a group frees what only it
@@ -136,7 +165,8 @@ struct ui {
         /* each smiley card in each look, with its background, face, badge and label, as one
          * opaque texture: a tap copies three of them instead of blending a dozen textures */
         struct art tile[3][CARD_STATES];
-        bool tiles_failed; /* no render targets, or making them failed: draw the parts */
+        struct tile_rim rim[3]; /* when rim[i].part[0].tex: tile[i][CARD_PLAIN] is not kept */
+        bool tiles_failed;      /* no render targets, or making them failed: draw the parts */
         struct rounded rounded[UI_ROUNDED_CACHE]; /* buttons, keys, rows */
         int rounded_next;                         /* the slot replaced next */
         uint64_t frame;                           /* frames rendered, for the used marks */
@@ -202,6 +232,17 @@ int ui_art_badge(struct ui *ui, struct art *a, int size);
 const struct art *ui_rounded(struct ui *ui, int w, int h, int radius, SDL_Color fill,
                              SDL_Color border, int border_w);
 void ui_art_put(struct ui *ui, const struct art *a, int x, int y, Uint8 alpha);
+
+/* ui_pack.c: an opaque art kept as its detail plus rectangles of plain colour. Packs a (which
+ * must be opaque) when that saves enough; else, or on any failure, leaves it whole: it draws
+ * the same either way. band: the rows looked at together; max_copies: the copies a band may
+ * take to draw (each is a blit's set-up in every frame that shows the art). Returns the pixels
+ * the packed texture keeps, or 0. */
+int ui_art_pack(struct ui *ui, struct art *a, int band, int max_copies);
+/* The pixels of a render-target texture (w x h) in the window's format, malloc'ed; NULL on
+ * failure. The renderer's target is left as it was. */
+Uint32 *ui_read_back(struct ui *ui, SDL_Texture *tex, int w, int h);
+void ui_art_put_packed(struct ui *ui, const struct art *a, int x, int y);
 /* Encodes url into ui->qr unless it holds that url already. */
 int ui_qr_ensure(struct ui *ui, const char *url);
 bool ui_font_has(const struct ui *ui, uint32_t codepoint);

@@ -26,9 +26,13 @@
 
 void ui_tiles_free(struct ui *ui)
 {
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 3; i++) {
                 for (int k = 0; k < CARD_STATES; k++)
                         ui_art_free(&ui->tile[i][k]);
+                for (int k = 0; k < 4; k++)
+                        ui_art_free(&ui->rim[i].part[k]);
+                ui->rim[i] = (struct tile_rim){0};
+        }
         ui->tiles_failed = false;
 }
 
@@ -36,6 +40,8 @@ void ui_art_free(struct art *a)
 {
         if (a->tex)
                 SDL_DestroyTexture(a->tex);
+        free(a->fills);
+        free(a->copies);
         *a = (struct art){0};
 }
 
@@ -573,6 +579,8 @@ const struct art *ui_rounded(struct ui *ui, int w, int h, int radius, SDL_Color 
         if (ui_art_rounded(ui, &c->art, w, h, radius, fill, border, border_w) < 0)
                 return NULL;
         ui_art_flatten(ui, &c->art, ui_color(PALETTE_BG));
+        /* a button is its four corners and straight edges: two copies a band at most */
+        ui_art_pack(ui, &c->art, 32, 2);
         c->used = ui->frame;
         c->radius = radius;
         c->border_w = border_w;
@@ -587,6 +595,10 @@ void ui_art_put(struct ui *ui, const struct art *a, int x, int y, Uint8 alpha)
 
         if (!a->tex)
                 return;
+        if (a->fills || a->copies) {
+                ui_art_put_packed(ui, a, x, y);
+                return;
+        }
         /* an opaque texture has nothing to modulate: its alpha is not used in a copy */
         if (!a->opaque)
                 SDL_SetTextureAlphaMod(a->tex, alpha);

@@ -4,13 +4,16 @@
  * terminal has no valid credential), thank-you and trouble messages, and the staff screens
  * (login list, keypad for a personal number, a PIN or an enrollment code, menu, status). Texts
  * come from assets/i18n; a translation's "%s" is replaced here, never used as a format. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
 #include "i18n.h"
+#include "log.h"
 #include "ui_impl.h"
 
 #define LINE_MAX 512
@@ -325,6 +328,113 @@ static void card_paint(struct ui *ui, const struct card_geom *g, int i, enum car
                     &st, &label);
 }
 
+/* How far into the card from its nearer side row y's differences reach (0 for none). */
+static int row_depth(const Uint32 *a, const Uint32 *b, int w, int y)
+{
+        int depth = 0;
+
+        for (int x = 0; x < w; x++)
+                if (a[(size_t)y * (size_t)w + (size_t)x] != b[(size_t)y * (size_t)w + (size_t)x])
+                        depth = ui_maxi(depth, ui_mini(x + 1, w - x));
+        return depth;
+}
+
+/* Copies the rect src of tex into a new texture of its own. */
+static int art_cut(struct ui *ui, SDL_Texture *tex, const SDL_Rect *src, struct art *ret)
+{
+        SDL_Renderer *r = ui->renderer;
+        SDL_Texture *prev = SDL_GetRenderTarget(r);
+        SDL_Rect dst = {0, 0, src->w, src->h};
+        SDL_Texture *t = ui_target_create(ui, src->w, src->h);
+
+        if (!t)
+                return -ENOMEM;
+        if (SDL_SetRenderTarget(r, t) < 0 || SDL_RenderCopy(r, tex, src, &dst) < 0) {
+                SDL_SetRenderTarget(r, prev);
+                SDL_DestroyTexture(t);
+                return -EIO;
+        }
+        SDL_SetRenderTarget(r, prev);
+        *ret = (struct art){.tex = t, .w = src->w, .h = src->h, .opaque = true};
+        return 0;
+}
+
+/* Keeps card i's plain look as its rim around the chosen look's inner rect (struct tile_rim),
+ * where the two looks differ only in a band along the card's edges, above the face and from
+ * the label down: the middle rows of a card differ only in the ring, so their widest
+ * difference is the rim's width, and the rows above and below are kept whole as far as they
+ * differ deeper. Exact: inner holds no differing pixel. Leaves the tile whole when it cannot. */
+static void tile_rim_make(struct ui *ui, int i)
+{
+        struct art *plain = &ui->tile[i][CARD_PLAIN], *chosen = &ui->tile[i][CARD_CHOSEN];
+        struct tile_rim *rim = &ui->rim[i];
+        int w = plain->w, h = plain->h, m = 0, top, bottom;
+        Uint32 *a = NULL, *b = NULL;
+        SDL_Rect parts[4];
+
+        a = ui_read_back(ui, plain->tex, w, h);
+        b = ui_read_back(ui, chosen->tex, w, h);
+        if (!a || !b)
+                goto out;
+        for (int y = h * 2 / 5; y < h * 3 / 5; y++)
+                m = ui_maxi(m, row_depth(a, b, w, y));
+        if (m == 0 || m > w / 4)
+                goto out;
+        for (top = h / 2; top > 0 && row_depth(a, b, w, top - 1) <= m; top--)
+                ;
+        for (bottom = h / 2; bottom < h && row_depth(a, b, w, bottom) <= m; bottom++)
+                ;
+        if ((w - 2 * m) * (bottom - top) < w * h / 2)
+                goto out; /* saves too little to be worth five copies */
+        rim->inner = (SDL_Rect){m, top, w - 2 * m, bottom - top};
+        parts[0] = (SDL_Rect){0, 0, w, top};
+        parts[1] = (SDL_Rect){0, bottom, w, h - bottom};
+        parts[2] = (SDL_Rect){0, top, m, bottom - top};
+        parts[3] = (SDL_Rect){w - m, top, m, bottom - top};
+        for (int k = 0; k < 4; k++) {
+                rim->at[k] = (SDL_Point){parts[k].x, parts[k].y};
+                if (parts[k].w > 0 && parts[k].h > 0 &&
+                    art_cut(ui, plain->tex, &parts[k], &rim->part[k]) < 0) {
+                        for (int j = 0; j < 4; j++)
+                                ui_art_free(&rim->part[j]);
+                        *rim = (struct tile_rim){0};
+                        goto out;
+                }
+        }
+        /* the plain look shows at rest and after a thank-you, never in a tap's frame: its
+         * parts may take a few more copies to draw (ui_pack.c) */
+        for (int k = 0; k < 4; k++)
+                ui_art_pack(ui, &rim->part[k], 16, 8);
+        /* part[0] is there (a card has a border above its face): the plain tile may go */
+        if (!rim->part[0].tex) {
+                for (int j = 0; j < 4; j++)
+                        ui_art_free(&rim->part[j]);
+                *rim = (struct tile_rim){0};
+                goto out;
+        }
+        /* keep the size: a plain card is still w x h */
+        ui_art_free(plain);
+        plain->w = w;
+        plain->h = h;
+out:
+        free(a);
+        free(b);
+}
+
+/* Draws card i's plain look from its rim and the chosen tile; false when it has no rim. */
+static bool tile_rim_put(struct ui *ui, int i, int x, int y)
+{
+        const struct tile_rim *rim = &ui->rim[i];
+        SDL_Rect dst = {x + rim->inner.x, y + rim->inner.y, rim->inner.w, rim->inner.h};
+
+        if (!rim->part[0].tex)
+                return false;
+        SDL_RenderCopy(ui->renderer, ui->tile[i][CARD_CHOSEN].tex, &rim->inner, &dst);
+        for (int k = 0; k < 4; k++)
+                ui_art_put(ui, &rim->part[k], x + rim->at[k].x, y + rim->at[k].y, 0xff);
+        return true;
+}
+
 /* Makes the nine tiles (three cards in three looks), each drawn by card_paint() onto the
  * background in a texture of its own, then frees the parts they were made of. False when the
  * renderer cannot (no render targets): the caller draws the parts instead. */
@@ -365,6 +475,13 @@ static bool tiles_ensure(struct ui *ui, const struct card_geom *g)
                 ui->tiles_failed = true;
                 return false;
         }
+        /* the plain looks as their rims over the chosen ones: 1.2 MB less at 1920x1080 */
+        for (int i = 0; i < 3; i++)
+                tile_rim_make(ui, i);
+        log_debug("Smiley cards %dx%d: %s", g->w, g->h,
+                  ui->rim[0].part[0].tex && ui->rim[1].part[0].tex && ui->rim[2].part[0].tex
+                      ? "the plain looks kept as rims"
+                      : "some plain looks kept whole");
         /* the parts are in the tiles now; a new layout or language makes them again */
         for (int i = 0; i < 3; i++)
                 ui_art_free(&ui->smiley[i]);
@@ -391,6 +508,8 @@ static void draw_smileys(struct ui *ui, const struct app *app)
                                         : app->selected        ? CARD_DIMMED
                                                                : CARD_PLAIN;
 
+                if (tiles && state == CARD_PLAIN && tile_rim_put(ui, i, r->x, r->y))
+                        continue;
                 if (tiles)
                         ui_art_put(ui, &ui->tile[i][state], r->x, r->y, 0xff);
                 else
