@@ -23,8 +23,9 @@
 # servers, so the script also prints each server's own CPU time per request.
 #
 # Environment: OTSINKA_BUILD (default build-bench-release), BENCH_TMPDIR (/var/tmp),
-# BENCH_KEEP=1, BENCH_THREADS ("2 4"), BENCH_SECONDS (one wrk run, 10), BENCH_ROUNDS (wrk runs
-# per server and placement, alternating collector and nginx, 3), BENCH_CONNS (wrk, 64),
+# BENCH_KEEP=1, BENCH_THREADS ("8 2": the default, then one per core), BENCH_SECONDS (one wrk
+# run, 10), BENCH_ROUNDS (wrk runs per server and placement, alternating collector and nginx,
+# 3), BENCH_CONNS (wrk, 64),
 # BENCH_VOTE_SECONDS (10), BENCH_VOTE_CONNS (32), BENCH_POSTS (5000),
 # BENCH_COLLECTOR_VOTES (10000000; 0 skips step 3), BENCH_MEM_THREADS (the first of BENCH_THREADS,
 # else 2), BENCH_DEMO_DIR (a demo folder to use and keep, e.g. one already filled: the fill then
@@ -35,7 +36,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${OTSINKA_BUILD:-$here/build-bench-release}
 collector=$build/collector/otsinka-collector
 loadgen=$build/bench/bench_collector_http
-threads_list=${BENCH_THREADS-2 4}
+threads_list=${BENCH_THREADS-8 2}
 secs=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNS:-64}

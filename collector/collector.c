@@ -34,7 +34,9 @@ const struct config_option collector_options[] = {
         assets),
     OPT("time-zone", CONFIG_STRING, "Europe/Kyiv", "the city's IANA time zone", time_zone),
     OPT("log-level", CONFIG_STRING, "info", "error, warn, info or debug", log_level),
-    {"threads", CONFIG_INT, "2", "request threads", offsetof(struct collector_config, threads), 1,
+    /* more than the cores: a thread whose request waits for a commit's fsync holds all of its
+     * connections, and more requests waiting together share one commit (bench/README.md) */
+    {"threads", CONFIG_INT, "8", "request threads", offsetof(struct collector_config, threads), 1,
      64},
     {"silent-after", CONFIG_INT, "900",
      "seconds without a word from a terminal before its page marks it silent",
