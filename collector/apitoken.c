@@ -77,31 +77,43 @@ static void limit_key(const struct web_request *req, char *key, size_t n)
         snprintf(key, n, "bearer:%s", req->client_addr);
 }
 
-int apitoken_find(struct collector *c, const struct web_request *req, struct store_user *ret)
+int apitoken_parse_header(const char *auth, const char **ret_text)
 {
-        const char *auth = req->header(req->ctx, "Authorization");
-        struct store_api_token t = {0};
-        int64_t now_ms = web_now_ms(), now = now_ms / 1000;
         const char *text;
-        uint8_t hash[32];
-        char key[96];
         size_t n;
-        int r;
 
         if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
                 return -ENOENT;
         text = auth + 7;
         text += strspn(text, " ");
         n = strcspn(text, " ");
+        if (n != APITOKEN_LEN || strncmp(text, APITOKEN_PREFIX, strlen(APITOKEN_PREFIX)) != 0 ||
+            text[n + strspn(text + n, " ")] != 0)
+                return -EINVAL;
+        *ret_text = text;
+        return 0;
+}
+
+int apitoken_find(struct collector *c, const struct web_request *req, struct store_user *ret)
+{
+        struct store_api_token t = {0};
+        int64_t now_ms = web_now_ms(), now = now_ms / 1000;
+        const char *text = NULL;
+        uint8_t hash[32];
+        char key[96];
+        int r;
+
+        r = apitoken_parse_header(req->header(req->ctx, "Authorization"), &text);
+        if (r == -ENOENT)
+                return -ENOENT;
         limit_key(req, key, sizeof(key));
         if (ratelimit_blocked(c->enroll_limit, key, now_ms))
                 return -EBUSY;
-        if (n != APITOKEN_LEN || strncmp(text, APITOKEN_PREFIX, strlen(APITOKEN_PREFIX)) != 0 ||
-            text[n + strspn(text + n, " ")] != 0) {
-                r = -ENOENT;
+        if (r < 0) {
+                r = -ENOENT; /* said as an unknown token */
                 goto refuse;
         }
-        token_hash(text, n, hash);
+        token_hash(text, APITOKEN_LEN, hash);
         r = c->store->ops->api_token_get(c->store, hash, &t);
         if (r < 0 && r != -ENOENT)
                 return r;

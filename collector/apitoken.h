@@ -29,6 +29,11 @@ int apitoken_create(struct store *s, struct store_api_token *t, char text[static
  * time zone (period.h). -EINVAL for anything else, -ERANGE for a day already over at now. */
 int apitoken_parse_expiry(const char *day, int64_t now, int64_t *ret);
 
+/* An Authorization header's bearer token: 0 with *ret_text at its APITOKEN_LEN characters (in
+ * auth), -ENOENT when auth is NULL or not "Bearer ...", -EINVAL when what follows is not one
+ * token of ours (spaces around it allowed). */
+int apitoken_parse_header(const char *auth, const char **ret_text);
+
 /* The request's API token (Authorization: Bearer): 0 with the user it acts as (role, unit_id;
  * login "token:#<id>"), -ENOENT when the request carries no bearer token, -EACCES for a bad,
  * revoked or expired one (counted against the client's address), -EBUSY when that address has
