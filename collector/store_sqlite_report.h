@@ -116,10 +116,11 @@
  * longest a write waits for the lock behind the background fold (reports do not: they read on
  * the read-only connection). bench_reports measured 830 ms for a step of 20,000 recent votes
  * at a load average of 6 on 2 cores (39 us a vote) with five tables; with migration 7's two
- * more, 489 ms for a step of 5,000 at a load of 7 (63 us a vote), so the step is now 2,500:
- * about 0.25 s at worst, as before. */
-#define REP_FOLD_MAX 2500
-#define REP_FOLD_MAX_S "2500"
+ * more, 489 ms for a step of 5,000 at a load of 7 (63 us a vote), and 154 ms for 2,500 at
+ * a lower load. Votes arrive at up to some 3,000 a second and wait behind a step, so it is
+ * 1,000: about 50-60 ms at worst; a step's own commit is a small part of that. */
+#define REP_FOLD_MAX 1000
+#define REP_FOLD_MAX_S "1000"
 /* One bounded step of REP_FOLD: the votes with ids in (w, w + REP_FOLD_MAX]. Both bounds are
  * constant subqueries, so each statement is a range seek on the votes' rowid. */
 #define REP_ROW_STEP REP_ROW " AND id <= (SELECT w FROM rep_state) + " REP_FOLD_MAX_S
