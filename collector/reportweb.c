@@ -114,6 +114,29 @@ static int respond_bytes(struct web_response *resp, const char *type, char *data
         return 0;
 }
 
+/* The figure columns of an open-data CSV row, which they end: the three levels, the total, the
+ * index and its interval (empty without votes) and the votes not counted. */
+static void csv_fig(struct buf *b, const struct report_fig *f)
+{
+        const double ci[] = {f->index, f->lo, f->hi};
+        char s[64];
+
+        for (int l = 1; l <= 3; l++) {
+                snprintf(s, sizeof(s), "%" PRId64, f->n.level[l]);
+                csv_write_field(b, s, false);
+        }
+        snprintf(s, sizeof(s), "%" PRId64, f->n.level[0]);
+        csv_write_field(b, s, false);
+        for (int k = 0; k < 3; k++) {
+                s[0] = 0;
+                if (f->n.level[0])
+                        snprintf(s, sizeof(s), "%.2f", ci[k]);
+                csv_write_field(b, s, false);
+        }
+        snprintf(s, sizeof(s), "%" PRId64, f->not_counted);
+        csv_write_field(b, s, true);
+}
+
 static json_t *fig_json(const struct report_fig *f)
 {
         json_t *o = json_pack(
@@ -973,7 +996,7 @@ static int handle_open(struct collector *c, const struct web_request *req, const
                 r = report_units(c->store, &org, 0, &q, &u, &n);
                 for (size_t i = 0; r >= 0 && i < n; i++) {
                         struct report_fig f;
-                        char s[13][64];
+                        char s[4][64];
 
                         report_fig_make(&u[i].sum, &f);
                         if (!csv) {
@@ -991,18 +1014,7 @@ static int handle_open(struct collector *c, const struct web_request *req, const
                         csv_write_field(&b, u[i].unit->code, false);
                         csv_write_field(&b, s[3], false);
                         csv_write_field(&b, u[i].unit->name, false);
-                        for (int l = 1; l <= 3; l++) {
-                                snprintf(s[4 + l], 64, "%" PRId64, f.n.level[l]);
-                                csv_write_field(&b, s[4 + l], false);
-                        }
-                        snprintf(s[8], 64, "%" PRId64, f.n.level[0]);
-                        csv_write_field(&b, s[8], false);
-                        snprintf(s[9], 64, f.n.level[0] ? "%.2f" : "", f.index);
-                        snprintf(s[10], 64, f.n.level[0] ? "%.2f" : "", f.lo);
-                        snprintf(s[11], 64, f.n.level[0] ? "%.2f" : "", f.hi);
-                        snprintf(s[12], 64, "%" PRId64, f.not_counted);
-                        for (int k = 9; k <= 12; k++)
-                                csv_write_field(&b, s[k], k == 12);
+                        csv_fig(&b, &f);
                 }
                 free(u);
         } else {
@@ -1038,20 +1050,7 @@ static int handle_open(struct collector *c, const struct web_request *req, const
                                  by == STORE_BY_EMPLOYEE_UNIT ? rows[i].key2 : 0);
                         csv_write_field(&b, s, false);
                         csv_write_field(&b, x ? x->name : "", false);
-                        for (int l = 1; l <= 3; l++) {
-                                snprintf(s, sizeof(s), "%" PRId64, f.n.level[l]);
-                                csv_write_field(&b, s, false);
-                        }
-                        snprintf(s, sizeof(s), "%" PRId64, f.n.level[0]);
-                        csv_write_field(&b, s, false);
-                        snprintf(s, sizeof(s), f.n.level[0] ? "%.2f" : "", f.index);
-                        csv_write_field(&b, s, false);
-                        snprintf(s, sizeof(s), f.n.level[0] ? "%.2f" : "", f.lo);
-                        csv_write_field(&b, s, false);
-                        snprintf(s, sizeof(s), f.n.level[0] ? "%.2f" : "", f.hi);
-                        csv_write_field(&b, s, false);
-                        snprintf(s, sizeof(s), "%" PRId64, f.not_counted);
-                        csv_write_field(&b, s, true);
+                        csv_fig(&b, &f);
                 }
                 free(rows);
         }
