@@ -292,16 +292,33 @@ static void report_db_unlock(struct sqlite_store *s)
         pthread_mutex_unlock(s->repdb ? &s->replock : &s->lock);
 }
 
+/* A row of a cut: its keys (key2 for a pair of keys), its text key, the three levels and the
+ * votes not counted. */
+static void fill_cut_row(sqlite3_stmt *st, void *item)
+{
+        struct store_cut_row *row = item;
+
+        row->key = sqlite3_column_int64(st, 0);
+        row->key2 = sqlite3_column_int64(st, 1);
+        sq_copy_text(st, 2, row->text, sizeof(row->text));
+        for (int l = 1; l <= 3; l++) {
+                row->n.level[l] = sqlite3_column_int64(st, 2 + l);
+                row->n.level[0] += row->n.level[l];
+        }
+        row->n.suppressed = sqlite3_column_int64(st, 6);
+        row->n.flagged = sqlite3_column_int64(st, 7);
+        row->n.excluded = sqlite3_column_int64(st, 8);
+}
+
 int sq_report_cut(struct store *base, const struct store_cut *q, struct store_cut_row **ret,
                   size_t *ret_n)
 {
         struct sqlite_store *s = (struct sqlite_store *)base;
-        struct store_cut_row *rows = NULL;
-        size_t n = 0, size = 0;
         sqlite3_stmt *st = NULL;
         struct buf sql;
+        void *p = NULL;
         sqlite3 *db;
-        int r, rc, parts = 0;
+        int r, parts = 0;
 
         if ((unsigned)q->by > STORE_BY_EMPLOYEE_UNIT || !day_valid(q->from_day) ||
             !day_valid(q->to_day) || q->from_day > q->to_day)
@@ -331,96 +348,38 @@ int sq_report_cut(struct store *base, const struct store_cut *q, struct store_cu
         bind_named_text(st, ":term", q->terminal);
         bind_named_int(st, ":from", q->from_day);
         bind_named_int(st, ":to", q->to_day);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct store_cut_row *row;
-
-                if (n == size) {
-                        struct store_cut_row *p;
-
-                        size = size ? size * 2 : 16;
-                        p = realloc(rows, size * sizeof(*rows));
-                        if (!p) {
-                                r = -ENOMEM;
-                                goto out;
-                        }
-                        rows = p;
-                }
-                row = &rows[n++];
-                memset(row, 0, sizeof(*row));
-                row->key = sqlite3_column_int64(st, 0);
-                row->key2 = sqlite3_column_int64(st, 1);
-                sq_copy_text(st, 2, row->text, sizeof(row->text));
-                for (int l = 1; l <= 3; l++) {
-                        row->n.level[l] = sqlite3_column_int64(st, 2 + l);
-                        row->n.level[0] += row->n.level[l];
-                }
-                row->n.suppressed = sqlite3_column_int64(st, 6);
-                row->n.flagged = sqlite3_column_int64(st, 7);
-                row->n.excluded = sqlite3_column_int64(st, 8);
-        }
-        if (rc != SQLITE_DONE) {
-                r = sq_map_error(db, rc, "report cut");
-                goto out;
-        }
-        *ret = rows;
-        *ret_n = n;
-        rows = NULL;
-        r = 0;
+        r = sq_collect_stmt(st, sizeof(struct store_cut_row), fill_cut_row, &p, ret_n);
+        if (r >= 0)
+                *ret = p;
 out:
         sqlite3_finalize(st);
         report_db_unlock(s);
-        free(rows);
         buf_free(&sql);
         return r;
 }
 
-/* Runs sql and appends a named row per result row: id, parent, code, name, name_en,
+static void fill_named(sqlite3_stmt *st, void *item)
+{
+        struct store_named *row = item;
+
+        row->id = sqlite3_column_int64(st, 0);
+        row->parent = sqlite3_column_int64(st, 1);
+        sq_copy_text(st, 2, row->code, sizeof(row->code));
+        sq_copy_text(st, 3, row->name, sizeof(row->name));
+        sq_copy_text(st, 4, row->name_en, sizeof(row->name_en));
+        sq_copy_text(st, 5, row->position, sizeof(row->position));
+        row->is_head = sqlite3_column_int(st, 6) != 0;
+}
+
+/* Runs sql and collects a named row per result row: id, parent, code, name, name_en,
  * position, is_head. */
 static int named_rows(sqlite3 *db, const char *sql, struct store_named **ret, size_t *ret_n)
 {
-        struct store_named *rows = NULL;
-        size_t n = 0, size = 0;
-        sqlite3_stmt *st = NULL;
-        int r, rc;
+        void *p = NULL;
+        int r = sq_collect(db, sql, NULL, sizeof(struct store_named), fill_named, &p, ret_n);
 
-        r = sq_prepare(db, sql, &st);
-        if (r < 0)
-                return r;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct store_named *row;
-
-                if (n == size) {
-                        struct store_named *p;
-
-                        size = size ? size * 2 : 64;
-                        p = realloc(rows, size * sizeof(*rows));
-                        if (!p) {
-                                r = -ENOMEM;
-                                goto out;
-                        }
-                        rows = p;
-                }
-                row = &rows[n++];
-                memset(row, 0, sizeof(*row));
-                row->id = sqlite3_column_int64(st, 0);
-                row->parent = sqlite3_column_int64(st, 1);
-                sq_copy_text(st, 2, row->code, sizeof(row->code));
-                sq_copy_text(st, 3, row->name, sizeof(row->name));
-                sq_copy_text(st, 4, row->name_en, sizeof(row->name_en));
-                sq_copy_text(st, 5, row->position, sizeof(row->position));
-                row->is_head = sqlite3_column_int(st, 6) != 0;
-        }
-        if (rc != SQLITE_DONE) {
-                r = sq_map_error(db, rc, "report names");
-                goto out;
-        }
-        *ret = rows;
-        *ret_n = n;
-        rows = NULL;
-        r = 0;
-out:
-        free(rows);
-        sqlite3_finalize(st);
+        if (r >= 0)
+                *ret = p;
         return r;
 }
 
