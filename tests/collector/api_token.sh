@@ -9,15 +9,8 @@
 # token's text is nowhere in the database files.
 set -euo pipefail
 
-build=${OTSINKA_BUILD:?}
 source "${OTSINKA_SOURCE:?}/tests/common/demo.bash"
-bin=$build/collector/otsinka-collector
-tmp=$(mktemp -d)
-demo=$tmp/demo
-demo_pid=
-cleanup() { [ -n "$demo_pid" ] && kill "$demo_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 20 "$demo.log" >&2 2>/dev/null || true; exit 1; }
+demo_test
 
 start_demo "$demo" || exit 1
 db=sqlite:$demo/collector.db

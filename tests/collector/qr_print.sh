@@ -5,13 +5,8 @@
 # SVG of one code; reissuing a code makes the old one's vote page say it is no longer valid.
 set -euo pipefail
 
-build=${OTSINKA_BUILD:?}
 source "${OTSINKA_SOURCE:?}/tests/common/demo.bash"
-tmp=$(mktemp -d)
-demo_pid=
-cleanup() { [ -n "$demo_pid" ] && kill "$demo_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 20 "$tmp/demo.log" >&2; exit 1; }
+demo_test
 
 start_demo "$tmp/demo"
 db=sqlite:$tmp/demo/collector.db

@@ -38,3 +38,22 @@ admin_login() {
                 --data-urlencode "csrf=$csrf" --data-urlencode login=admin \
                 --data-urlencode "password=$(cat "$dir/admin-password")" "$demo_base/login"
 }
+
+# demo_test: how a script test over the demo begins: build and bin (the collector), a scratch
+# folder tmp with demo=$tmp/demo in it, both removed at exit with the demo stopped, and
+# fail MESSAGE, which shows the end of the collector's log and exits 1. A script that keeps
+# other processes sets its own EXIT trap after this.
+demo_test() {
+        build=${OTSINKA_BUILD:?}
+        bin=$build/collector/otsinka-collector
+        tmp=$(mktemp -d)
+        demo=$tmp/demo
+        demo_pid=
+        trap demo_test_cleanup EXIT
+}
+demo_test_cleanup() {
+        [ -n "$demo_pid" ] && kill "$demo_pid" 2>/dev/null
+        wait 2>/dev/null || true
+        rm -rf "$tmp"
+}
+fail() { echo "FAIL: $*" >&2; tail -n 20 "$demo.log" >&2 2>/dev/null || true; exit 1; }
