@@ -392,7 +392,10 @@ lost_answers() {
 # kill_when PID COMMAND...: with PID frozen (SIGSTOP) by the caller, lets it run for a random
 # 0-11 ms at a time and freezes it again; as soon as COMMAND succeeds with PID frozen, kills
 # it there (SIGKILL) and returns 0. Returns 1, with PID running, once the terminal has nothing
-# pending any more or after 30 s. `samples` counts the freezes.
+# pending any more or after 30 s. `samples` counts the freezes. After each freeze it waits
+# 50 ms before asking COMMAND: a request the terminal sent just before is then stored by the
+# collector, and the freeze counts as "answer in flight" (a collector that stores a batch in a
+# few ms would otherwise finish a whole drain between two looks).
 samples=0
 kill_when() {
         local pid=$1 deadline=$((SECONDS + 30 * scale)) states
@@ -403,6 +406,7 @@ kill_when() {
                 sleep "$(printf '0.%03d' $((RANDOM % 12)))"
                 signal STOP "$pid"
                 samples=$((samples + 1))
+                sleep 0.05
                 if "$@"; then
                         signal KILL "$pid"
                         wait "$pid" 2>/dev/null || true
