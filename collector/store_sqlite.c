@@ -294,6 +294,7 @@ static void sq_close(struct store *base)
         if (!s)
                 return;
         sqlite3_finalize(s->token_st);
+        sqlite3_finalize(s->screen_st);
         sqlite3_finalize(s->auth_st);
         sqlite3_finalize(s->recent_st);
         sqlite3_finalize(s->web_vote_st);
@@ -422,9 +423,6 @@ static void secret_hash(const char *secret, unsigned char out[32])
 {
         crypto_generichash(out, 32, (const unsigned char *)secret, strlen(secret), NULL, 0);
 }
-
-static sqlite3 *sq_read_begin(struct sqlite_store *s);
-static void sq_read_end(struct sqlite_store *s);
 
 static int sq_terminal_auth(struct store *base, const char *terminal_id, const char *secret)
 {
@@ -749,6 +747,23 @@ static int sq_store_batch(struct store *base, const char *terminal_id, const str
         return sq_group_write((struct sqlite_store *)base, &job);
 }
 
+/* The employee as a vote page shows them, from a row that begins e.id, e.personal_no,
+ * e.full_name, e.position, u.name, u.name_en, the workplace's code, whether the code is
+ * revoked (the two lookups below). */
+#define EMPLOYEE_COLUMNS "e.id, e.personal_no, e.full_name, e.position, u.name, u.name_en"
+static void employee_row(sqlite3_stmt *st, struct store_employee *ret)
+{
+        memset(ret, 0, sizeof(*ret));
+        ret->id = sqlite3_column_int64(st, 0);
+        sq_copy_text(st, 1, ret->personal_no, sizeof(ret->personal_no));
+        sq_copy_text(st, 2, ret->full_name, sizeof(ret->full_name));
+        sq_copy_text(st, 3, ret->position, sizeof(ret->position));
+        sq_copy_text(st, 4, ret->unit, sizeof(ret->unit));
+        sq_copy_text(st, 5, ret->unit_en, sizeof(ret->unit_en));
+        sq_copy_text(st, 6, ret->workplace, sizeof(ret->workplace));
+        ret->revoked = sqlite3_column_int(st, 7) != 0;
+}
+
 static int sq_token_lookup(struct store *base, const char *token, struct store_employee *ret)
 {
         struct sqlite_store *s = (struct sqlite_store *)base;
@@ -757,8 +772,7 @@ static int sq_token_lookup(struct store *base, const char *token, struct store_e
         int r;
 
         r = sq_cached(db, &s->token_st,
-                      "SELECT e.id, e.personal_no, e.full_name, e.position, u.name,"
-                      " IFNULL(w.code, ''), q.channel, q.revoked, u.name_en"
+                      "SELECT " EMPLOYEE_COLUMNS ", IFNULL(w.code, ''), q.revoked, q.channel"
                       " FROM qr_tokens q JOIN employees e ON e.id = q.employee_id"
                       " JOIN units u ON u.id = e.unit_id"
                       " LEFT JOIN workplaces w ON w.id = q.workplace_id WHERE q.token = ?");
@@ -770,16 +784,8 @@ static int sq_token_lookup(struct store *base, const char *token, struct store_e
                 r = -ENOENT;
                 goto out;
         }
-        memset(ret, 0, sizeof(*ret));
-        ret->id = sqlite3_column_int64(st, 0);
-        sq_copy_text(st, 1, ret->personal_no, sizeof(ret->personal_no));
-        sq_copy_text(st, 2, ret->full_name, sizeof(ret->full_name));
-        sq_copy_text(st, 3, ret->position, sizeof(ret->position));
-        sq_copy_text(st, 4, ret->unit, sizeof(ret->unit));
-        sq_copy_text(st, 5, ret->workplace, sizeof(ret->workplace));
-        sq_copy_text(st, 6, ret->channel, sizeof(ret->channel));
-        ret->revoked = sqlite3_column_int(st, 7) != 0;
-        sq_copy_text(st, 8, ret->unit_en, sizeof(ret->unit_en));
+        employee_row(st, ret);
+        sq_copy_text(st, 8, ret->channel, sizeof(ret->channel));
 out:
         if (st)
                 sqlite3_reset(st); /* ends the read: an open one would hold back checkpoints */
@@ -1362,42 +1368,36 @@ out:
         return r;
 }
 
+/* On the vote page's read connection, like sq_token_lookup(): an on-screen code's page does
+ * not wait behind a commit. */
 static int sq_screen_lookup(struct store *base, const char *terminal_id, const char *personal_no,
                             uint8_t key[QRTOKEN_KEY_LEN], struct store_employee *ret)
 {
         struct sqlite_store *s = (struct sqlite_store *)base;
-        sqlite3_stmt *st = NULL;
+        sqlite3 *db = sq_read_begin(s);
+        sqlite3_stmt *st;
         int r;
 
-        pthread_mutex_lock(&s->lock);
-        r = sq_prepare(s->db,
-                       "SELECT e.id, e.personal_no, e.full_name, e.position, u.name, w.code,"
-                       " t.revoked, t.qr_key, u.name_en FROM terminals t"
-                       " JOIN workplaces w ON w.id = t.workplace_id, employees e"
-                       " JOIN units u ON u.id = e.unit_id WHERE t.id = ? AND e.personal_no = ?",
-                       &st);
+        r = sq_cached(db, &s->screen_st,
+                      "SELECT " EMPLOYEE_COLUMNS ", w.code, t.revoked, t.qr_key FROM terminals t"
+                      " JOIN workplaces w ON w.id = t.workplace_id, employees e"
+                      " JOIN units u ON u.id = e.unit_id WHERE t.id = ? AND e.personal_no = ?");
+        st = s->screen_st;
         if (r < 0)
                 goto out;
         sqlite3_bind_text(st, 1, terminal_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, personal_no, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 7) != QRTOKEN_KEY_LEN) {
+        if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 8) != QRTOKEN_KEY_LEN) {
                 r = -ENOENT;
                 goto out;
         }
-        memset(ret, 0, sizeof(*ret));
-        ret->id = sqlite3_column_int64(st, 0);
-        sq_copy_text(st, 1, ret->personal_no, sizeof(ret->personal_no));
-        sq_copy_text(st, 2, ret->full_name, sizeof(ret->full_name));
-        sq_copy_text(st, 3, ret->position, sizeof(ret->position));
-        sq_copy_text(st, 4, ret->unit, sizeof(ret->unit));
-        sq_copy_text(st, 5, ret->workplace, sizeof(ret->workplace));
+        employee_row(st, ret);
         snprintf(ret->channel, sizeof(ret->channel), "%s", VOTE_CHANNEL_QR_SCREEN);
-        ret->revoked = sqlite3_column_int(st, 6) != 0;
-        memcpy(key, sqlite3_column_blob(st, 7), QRTOKEN_KEY_LEN);
-        sq_copy_text(st, 8, ret->unit_en, sizeof(ret->unit_en));
+        memcpy(key, sqlite3_column_blob(st, 8), QRTOKEN_KEY_LEN);
 out:
-        sqlite3_finalize(st);
-        pthread_mutex_unlock(&s->lock);
+        if (st)
+                sqlite3_reset(st);
+        sq_read_end(s);
         return r;
 }
 

@@ -42,8 +42,8 @@ struct sqlite_store {
         sqlite3 *repdb;
         pthread_mutex_t replock;
         /* The statements of the busy paths, prepared on first use and kept (finalized on
-         * close): token and auth on rdb; the others on db. */
-        sqlite3_stmt *token_st, *auth_st, *recent_st, *web_vote_st, *form_seen_st, *form_token_st;
+         * close): token, screen and auth on rdb; the others on db. */
+        sqlite3_stmt *token_st, *screen_st, *auth_st, *recent_st, *web_vote_st, *form_seen_st, *form_token_st;
         struct batch_stmts batch;
         bool batch_ready;
         /* Group commit: the queued jobs, whether a thread is running a transaction for them,
