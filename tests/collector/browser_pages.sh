@@ -15,42 +15,16 @@ shots=${OTSINKA_SCREENSHOTS:-$build/browser-screenshots}
 
 browser_require "browser pages"
 
-tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() {
-        echo "FAIL: $*" >&2
-        # a sanitizer's verdict first: it may be more than 20 lines up
-        grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|SUMMARY: |runtime error:' \
-                "$tmp/collector.log" >&2 || true
-        tail -n 20 "$tmp/collector.log" >&2
-        exit 1
-}
-
+source "$source_dir/tests/common/demo.bash"
+demo_test
 browser_install "$tmp/npm.log" || { cat "$tmp/npm.log" >&2; fail "npm ci --prefix $browser_dir"; }
-
-for attempt in 1 2 3 4 5; do
-        port=$((20000 + RANDOM % 20000))
-        rm -rf "$tmp/demo"
-        "$build/collector/otsinka-collector" demo --dir "$tmp/demo" --port "$port" \
-                >"$tmp/collector.out" 2>"$tmp/collector.log" &
-        pid=$!
-        for _ in $(seq 1 300); do # seeding hashes a dozen PINs: slow under sanitizers
-                curl -fsS --cacert "$tmp/demo/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break 2
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-        done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        pid=
-done
-[ -n "$pid" ] || fail "the demo collector did not start"
-base=https://127.0.0.1:$port
+start_demo "$demo" || exit 1
+pid=$demo_pid
+base=$demo_base
 
 # The vote page of the printed QR code, as the demo prints it (once it has printed it).
 for _ in $(seq 1 50); do
-        vote_url=$(sed -n 's/^ *A vote page: *//p' "$tmp/collector.out")
+        vote_url=$(sed -n 's/^ *A vote page: *//p' "$demo.out")
         [ -n "$vote_url" ] && break
         sleep 0.1
 done
@@ -69,8 +43,7 @@ units=$(q "SELECT COUNT(*) FROM units")
 [ -n "$employee" ] && [ -n "$unit" ] || fail "no employee behind the vote page $vote_url"
 
 # The pin: base64 of the SHA-256 of the server certificate's SubjectPublicKeyInfo.
-spki=$(openssl x509 -in "$tmp/demo/server.pem" -pubkey -noout |
-        openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+spki=$(browser_spki "$demo/server.pem")
 
 mkdir -p "$shots"
 rm -f "$shots"/*.png

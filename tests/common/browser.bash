@@ -31,3 +31,10 @@ browser_install() {
         [ -d "$browser_dir/node_modules/playwright-core" ] && return 0
         npm ci --prefix "$browser_dir" --no-audit --no-fund >"$1" 2>&1
 }
+
+# browser_spki PEM: the pin chromium is given for the demo's certificate in PEM, base64 of the
+# SHA-256 of its SubjectPublicKeyInfo.
+browser_spki() {
+        openssl x509 -in "$1" -pubkey -noout |
+                openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64
+}

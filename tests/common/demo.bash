@@ -11,7 +11,7 @@ start_demo() {
                 "${OTSINKA_BUILD:?}/collector/otsinka-collector" demo --dir "$dir" \
                         --port "$demo_port" >"$dir.out" 2>"$dir.log" &
                 demo_pid=$!
-                for _ in $(seq 1 150); do
+                for _ in $(seq 1 300); do # seeding hashes PINs: slow under sanitizers
                         if curl -fsS --cacert "$dir/ca.pem" "https://127.0.0.1:$demo_port/healthz" \
                                 >/dev/null 2>&1; then
                                 demo_base=https://127.0.0.1:$demo_port
@@ -56,4 +56,11 @@ demo_test_cleanup() {
         wait 2>/dev/null || true
         rm -rf "$tmp"
 }
-fail() { echo "FAIL: $*" >&2; tail -n 20 "$demo.log" >&2 2>/dev/null || true; exit 1; }
+fail() {
+        echo "FAIL: $*" >&2
+        # a sanitizer's verdict first: it may be more than 20 lines up
+        grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|SUMMARY: |runtime error:' \
+                "$demo.log" >&2 2>/dev/null || true
+        tail -n 20 "$demo.log" >&2 2>/dev/null || true
+        exit 1
+}

@@ -16,37 +16,12 @@ shots=${OTSINKA_SCREENSHOTS:-$build/browser-screenshots}
 
 browser_require "browser reports" sqlite3
 
-tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-fail() {
-        echo "FAIL: $*" >&2
-        grep -E 'ERROR: (Address|Leak|Undefined)Sanitizer|SUMMARY: |runtime error:' \
-                "$tmp/collector.log" >&2 || true
-        tail -n 20 "$tmp/collector.log" >&2
-        exit 1
-}
-
+source "$source_dir/tests/common/demo.bash"
+demo_test
 browser_install "$tmp/npm.log" || { cat "$tmp/npm.log" >&2; fail "npm ci --prefix $browser_dir"; }
-
-for attempt in 1 2 3 4 5; do
-        port=$((20000 + RANDOM % 20000))
-        rm -rf "$tmp/demo"
-        "$build/collector/otsinka-collector" demo --dir "$tmp/demo" --port "$port" \
-                >"$tmp/collector.out" 2>"$tmp/collector.log" &
-        pid=$!
-        for _ in $(seq 1 300); do
-                curl -fsS --cacert "$tmp/demo/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break 2
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.1
-        done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        pid=
-done
-[ -n "$pid" ] || fail "the demo collector did not start"
-base=https://127.0.0.1:$port
+start_demo "$demo" || exit 1
+pid=$demo_pid
+base=$demo_base
 db=$tmp/demo/collector.db
 q() { TZ=Europe/Kyiv sqlite3 -batch -noheader -cmd '.timeout 5000' "$db" "$1"; }
 
@@ -71,8 +46,7 @@ q "$sql COMMIT;"
 employee=$(q "SELECT full_name FROM employees WHERE id = $emp")
 unit=$(q "SELECT u.name FROM employees e JOIN units u ON u.id = e.unit_id WHERE e.id = $emp")
 
-spki=$(openssl x509 -in "$tmp/demo/server.pem" -pubkey -noout |
-        openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+spki=$(browser_spki "$demo/server.pem")
 mkdir -p "$shots"
 NODE_EXTRA_CA_CERTS=$tmp/demo/ca.pem node "$browser_dir/reports.mjs" --base "$base" --spki "$spki" \
         --password "$(cat "$tmp/demo/admin-password")" --month "$month" --unit "$unit" \
