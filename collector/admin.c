@@ -104,6 +104,22 @@ void admin_lang_field(struct buf *b, enum vote_lang lang)
                 buf_adds(b, "<input type=\"hidden\" name=\"lang\" value=\"en\">");
 }
 
+void admin_form_begin(struct buf *b, const struct web_session *s, enum vote_lang lang,
+                      const char *action, const char *attrs)
+{
+        buf_printf(b, "<form method=\"post\" action=\"%s\"%s%s>", action, attrs[0] ? " " : "",
+                   attrs);
+        admin_hidden(b, "csrf", s->csrf);
+        admin_lang_field(b, lang);
+}
+
+void admin_hidden(struct buf *b, const char *name, const char *value)
+{
+        buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
+        buf_add_html(b, value);
+        buf_adds(b, "\">");
+}
+
 const char *admin_lang_query(enum vote_lang lang)
 {
         return lang == VOTE_LANG_EN ? "?lang=en" : "";
@@ -387,14 +403,8 @@ static int terminals_page(struct collector *c, enum vote_lang lang, const struct
                 buf_add_html(&b, t[i].last_error);
                 buf_adds(&b, "</td><td>");
                 if (!t[i].revoked) {
-                        buf_printf(&b,
-                                   "<form method=\"post\" action=\"/admin/terminals/revoke\">"
-                                   "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                                   "<input type=\"hidden\" name=\"terminal\" value=\"",
-                                   s->csrf);
-                        buf_add_html(&b, t[i].id);
-                        buf_adds(&b, "\">");
-                        admin_lang_field(&b, lang);
+                        admin_form_begin(&b, s, lang, "/admin/terminals/revoke", "");
+                        admin_hidden(&b, "terminal", t[i].id);
                         buf_adds(&b, "<button type=\"submit\" class=\"small\">");
                         buf_add_html(&b, web_text(c, lang, "admin.revoke"));
                         buf_adds(&b, "</button></form>");
@@ -403,11 +413,8 @@ static int terminals_page(struct collector *c, enum vote_lang lang, const struct
         }
         buf_adds(&b, "</tbody></table><h2>");
         buf_add_html(&b, web_text(c, lang, "admin.enroll_title"));
-        buf_printf(&b,
-                   "</h2><form method=\"post\" action=\"/admin/terminals/enroll-code\" "
-                   "class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-                   s->csrf);
-        admin_lang_field(&b, lang);
+        buf_adds(&b, "</h2>");
+        admin_form_begin(&b, s, lang, "/admin/terminals/enroll-code", "class=\"inline\"");
         buf_adds(&b, "<label for=\"workplace\">");
         buf_add_html(&b, web_text(c, lang, "admin.workplace"));
         buf_adds(&b, "</label> <input id=\"workplace\" name=\"workplace\" required "
@@ -527,13 +534,9 @@ static int flagged_page(struct collector *c, enum vote_lang lang, const struct w
                         buf_adds(&b, "): ");
                         buf_add_html(&b, f[i].review_reason);
                 } else {
-                        buf_printf(&b,
-                                   "<form method=\"post\" action=\"/admin/flagged/review\" "
-                                   "class=\"inline\"><input type=\"hidden\" name=\"csrf\" "
-                                   "value=\"%s\"><input type=\"hidden\" name=\"vote\" "
-                                   "value=\"%s\">",
-                                   s->csrf, f[i].uuid);
-                        admin_lang_field(&b, lang);
+                        admin_form_begin(&b, s, lang, "/admin/flagged/review",
+                                         "class=\"inline\"");
+                        admin_hidden(&b, "vote", f[i].uuid);
                         buf_printf(&b, "<input name=\"reason\" required maxlength=\"200\" "
                                        "aria-label=\"");
                         buf_add_html(&b, web_text(c, lang, "admin.reason"));

@@ -17,6 +17,13 @@ void admin_audit(struct collector *c, const struct web_request *req, const char 
 /* "?lang=en" or "", and the hidden field that keeps English through a form. */
 const char *admin_lang_query(enum vote_lang lang);
 void admin_lang_field(struct buf *b, enum vote_lang lang);
+/* Opens a form that posts to action with the session's CSRF token and the page's language;
+ * attrs are further attributes of the form element ("" for none). action and attrs are the
+ * caller's own text, not escaped. The caller adds the fields and closes the form. */
+void admin_form_begin(struct buf *b, const struct web_session *s, enum vote_lang lang,
+                      const char *action, const char *attrs);
+/* A hidden field of a form, its value escaped. */
+void admin_hidden(struct buf *b, const char *name, const char *value);
 /* 303 to path, keeping the language. */
 int admin_redirect(struct web_response *resp, const char *path, enum vote_lang lang);
 /* The frame of a signed-in page: sections, who is signed in, sign-out, the title. */

@@ -283,6 +283,7 @@ static int edit_page(struct collector *c, enum vote_lang lang, const struct web_
                      const struct problem *p, struct web_response *resp)
 {
         struct admin_org_view v;
+        char action[64];
         struct buf b;
 
         if (admin_org_view_load(c, scope, &v) < 0)
@@ -307,15 +308,9 @@ static int edit_page(struct collector *c, enum vote_lang lang, const struct web_
                 buf_add_html(&b, web_text(c, lang, p->key));
                 buf_adds(&b, "</p>");
         }
-        buf_printf(&b,
-                   "<form method=\"post\" action=\"/admin/org/%s\" class=\"stack\" "
-                   "style=\"max-width:40rem\">"
-                   "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                   "<input type=\"hidden\" name=\"orig\" value=\"",
-                   k->path, s->csrf);
-        buf_add_html(&b, orig);
-        buf_adds(&b, "\">");
-        admin_lang_field(&b, lang);
+        snprintf(action, sizeof(action), "/admin/org/%s", k->path);
+        admin_form_begin(&b, s, lang, action, "class=\"stack\" style=\"max-width:40rem\"");
+        admin_hidden(&b, "orig", orig);
         for (const struct field *f = k->fields; f->name; f++)
                 field_html(&b, c, lang, f, rec, &v, p && p->field == f);
         buf_adds(&b, "<button type=\"submit\">");

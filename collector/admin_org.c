@@ -236,11 +236,8 @@ static int org_page(struct collector *c, enum vote_lang lang, const struct web_s
                 buf_add_html(&b, *t);
                 buf_adds(&b, "</a> ");
         }
-        buf_printf(&b,
-                   "</p><form method=\"post\" action=\"/admin/org/import\" class=\"stack\">"
-                   "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-                   s->csrf);
-        admin_lang_field(&b, lang);
+        buf_adds(&b, "</p>");
+        admin_form_begin(&b, s, lang, "/admin/org/import", "class=\"stack\"");
         buf_adds(&b, "<label for=\"table\">");
         buf_add_html(&b, web_text(c, lang, "admin.table"));
         buf_adds(&b, "</label><select id=\"table\" name=\"table\">");
@@ -382,11 +379,8 @@ static int users_page(struct collector *c, enum vote_lang lang, const struct web
         }
         buf_adds(&b, "</tbody></table><h2>");
         buf_add_html(&b, web_text(c, lang, "admin.user_add"));
-        buf_printf(&b,
-                   "</h2><form method=\"post\" action=\"/admin/users/add\" class=\"stack\">"
-                   "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-                   s->csrf);
-        admin_lang_field(&b, lang);
+        buf_adds(&b, "</h2>");
+        admin_form_begin(&b, s, lang, "/admin/users/add", "class=\"stack\"");
         buf_adds(&b, "<label for=\"login\">");
         buf_add_html(&b, web_text(c, lang, "admin.login_name"));
         buf_adds(&b, "</label><input id=\"login\" name=\"login\" required maxlength=\"63\" "

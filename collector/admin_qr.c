@@ -132,17 +132,11 @@ static int list_page(struct collector *c, const struct web_request *req, enum vo
                         } else {
                                 buf_add_html(&b, web_text(c, lang, "admin.no_code"));
                         }
-                        buf_printf(&b,
-                                   "</td><td><form method=\"post\" action=\"/admin/qr/issue\" "
-                                   "class=\"inline\"><input type=\"hidden\" name=\"csrf\" "
-                                   "value=\"%s\"><input type=\"hidden\" name=\"channel\" "
-                                   "value=\"%s\"><input type=\"hidden\" name=\"employee\" value=\"",
-                                   s->csrf, q->channel);
-                        buf_add_html(&b, q->personal_no);
-                        buf_adds(&b, "\"><input type=\"hidden\" name=\"unit\" value=\"");
-                        buf_add_html(&b, unit);
-                        buf_adds(&b, "\">");
-                        admin_lang_field(&b, lang);
+                        buf_adds(&b, "</td><td>");
+                        admin_form_begin(&b, s, lang, "/admin/qr/issue", "class=\"inline\"");
+                        admin_hidden(&b, "channel", q->channel);
+                        admin_hidden(&b, "employee", q->personal_no);
+                        admin_hidden(&b, "unit", unit);
                         buf_adds(&b, "<button type=\"submit\" class=\"small\">");
                         buf_add_html(
                             &b, web_text(c, lang, q->token[0] ? "admin.reissue" : "admin.issue"));

@@ -84,12 +84,11 @@ static void token_row(struct buf *b, struct collector *c, enum vote_lang lang,
         buf_add_html(b, web_text(c, lang, state));
         buf_adds(b, "</td><td>");
         if (!t->revoked_at) {
-                buf_printf(b,
-                           "<form method=\"post\" action=\"/admin/tokens/revoke\">"
-                           "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                           "<input type=\"hidden\" name=\"id\" value=\"%" PRId64 "\">",
-                           s->csrf, t->id);
-                admin_lang_field(b, lang);
+                char id[24];
+
+                snprintf(id, sizeof(id), "%" PRId64, t->id);
+                admin_form_begin(b, s, lang, "/admin/tokens/revoke", "");
+                admin_hidden(b, "id", id);
                 buf_adds(b, "<button type=\"submit\" class=\"small\">");
                 buf_add_html(b, web_text(c, lang, "admin.revoke"));
                 buf_adds(b, "</button></form>");
@@ -105,11 +104,8 @@ static void add_form(struct buf *b, struct collector *c, enum vote_lang lang,
 
         buf_adds(b, "<h2>");
         buf_add_html(b, web_text(c, lang, "admin.token_add"));
-        buf_printf(b,
-                   "</h2><form method=\"post\" action=\"/admin/tokens/add\" class=\"stack\">"
-                   "<input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-                   s->csrf);
-        admin_lang_field(b, lang);
+        buf_adds(b, "</h2>");
+        admin_form_begin(b, s, lang, "/admin/tokens/add", "class=\"stack\"");
         buf_adds(b, "<label for=\"name\">");
         buf_add_html(b, web_text(c, lang, "admin.token_name"));
         buf_printf(b,
